@@ -1,0 +1,268 @@
+"""The sandbox world's storage: one SQLite file the emulator serves, one for ground truth.
+
+SQLite because the emulator must page through millions of records by
+(updated_at, id) or by change sequence without holding them in memory, and
+tests in other processes must be able to read back what was pushed. The schema
+is documented in docs/internals.md; this module is the only code that knows it.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+WORLD_DB = "world.sqlite"
+TRUTH_DB = "truth.sqlite"
+TS_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
+
+_WORLD_SCHEMA = """
+create table if not exists meta (key text primary key, value text);
+create table if not exists records (
+    platform text not null,
+    stream text not null,
+    id text not null,
+    created_at text not null,
+    updated_at text not null,
+    seq integer not null,
+    deleted integer not null default 0,
+    payload text not null,
+    primary key (platform, stream, id)
+);
+create index if not exists records_by_updated on records (platform, stream, updated_at, id);
+create index if not exists records_by_seq on records (platform, stream, seq);
+create table if not exists writes (
+    write_id integer primary key autoincrement,
+    at text not null,
+    platform text not null,
+    method text not null,
+    path text not null,
+    target text,
+    body text,
+    status integer not null
+);
+"""
+
+_TRUTH_SCHEMA = """
+create table if not exists record_person (
+    platform text not null,
+    stream text not null,
+    id text not null,
+    person_id integer not null,
+    primary key (platform, stream, id)
+);
+create index if not exists record_person_by_person on record_person (person_id);
+"""
+
+
+def format_ts(value: datetime) -> str:
+    """Normalized UTC timestamp used in the records table (sortable as text)."""
+    if value.tzinfo is not None:
+        value = value.astimezone(UTC).replace(tzinfo=None)
+    return value.strftime(TS_FORMAT)
+
+
+def parse_ts(value: str) -> datetime:
+    return datetime.strptime(value, TS_FORMAT).replace(tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class Record:
+    platform: str
+    stream: str
+    id: str
+    created_at: str
+    updated_at: str
+    payload: dict[str, Any]
+    deleted: bool = False
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    # check_same_thread=False: the emulator hands one connection per thread, but
+    # tests may open and close from fixtures on another thread.
+    conn = sqlite3.connect(path, timeout=60, check_same_thread=False, isolation_level=None)
+    conn.execute("pragma journal_mode=wal")
+    conn.execute("pragma synchronous=normal")
+    conn.execute("pragma busy_timeout=60000")
+    return conn
+
+
+class WorldStore:
+    """Read/write access to one world's world.sqlite (thread: one store per thread)."""
+
+    def __init__(self, world_dir: str | Path, *, create: bool = False) -> None:
+        self.world_dir = Path(world_dir)
+        path = self.world_dir / WORLD_DB
+        if not create and not path.exists():
+            raise FileNotFoundError(
+                f"No sandbox world at {self.world_dir}: generate one with "
+                f"`python -m sandbox generate --out {self.world_dir}`"
+            )
+        self.world_dir.mkdir(parents=True, exist_ok=True)
+        self.conn = _connect(path)
+        if create:
+            self.conn.executescript(_WORLD_SCHEMA)
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def __enter__(self) -> WorldStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        self.conn.execute("begin immediate")
+        try:
+            yield self.conn
+        except BaseException:
+            self.conn.execute("rollback")
+            raise
+        else:
+            self.conn.execute("commit")
+
+    # -- meta -------------------------------------------------------------
+    def get_meta(self, key: str, default: str | None = None) -> str | None:
+        row = self.conn.execute("select value from meta where key = ?", (key,)).fetchone()
+        return row[0] if row else default
+
+    def set_meta(self, key: str, value: Any) -> None:
+        self.conn.execute(
+            "insert into meta (key, value) values (?, ?) "
+            "on conflict (key) do update set value = excluded.value",
+            (key, str(value)),
+        )
+
+    def now(self) -> str:
+        value = self.get_meta("now")
+        if value is None:
+            raise RuntimeError("world has no clock (meta 'now'); was it generated?")
+        return value
+
+    def next_seq(self) -> int:
+        row = self.conn.execute("select coalesce(max(seq), 0) + 1 from records").fetchone()
+        return int(row[0])
+
+    # -- records ----------------------------------------------------------
+    def put_records(self, records: Iterable[Record], *, start_seq: int | None = None) -> int:
+        """Insert or replace records, giving each a new change sequence. Returns next seq."""
+        seq = self.next_seq() if start_seq is None else start_seq
+        rows = []
+        for r in records:
+            rows.append(
+                (
+                    r.platform,
+                    r.stream,
+                    r.id,
+                    r.created_at,
+                    r.updated_at,
+                    seq,
+                    int(r.deleted),
+                    json.dumps(r.payload, separators=(",", ":")),
+                )
+            )
+            seq += 1
+        self.conn.executemany(
+            "insert into records "
+            "(platform, stream, id, created_at, updated_at, seq, deleted, payload) "
+            "values (?, ?, ?, ?, ?, ?, ?, ?) "
+            "on conflict (platform, stream, id) do update set "
+            "updated_at = excluded.updated_at, seq = excluded.seq, "
+            "deleted = excluded.deleted, payload = excluded.payload",
+            rows,
+        )
+        return seq
+
+    def get_record(self, platform: str, stream: str, id: str) -> Record | None:
+        row = self.conn.execute(
+            "select created_at, updated_at, deleted, payload from records "
+            "where platform = ? and stream = ? and id = ?",
+            (platform, stream, id),
+        ).fetchone()
+        if row is None:
+            return None
+        return Record(platform, stream, id, row[0], row[1], json.loads(row[3]), bool(row[2]))
+
+    def count(self, platform: str, stream: str, *, include_deleted: bool = False) -> int:
+        sql = "select count(*) from records where platform = ? and stream = ?"
+        if not include_deleted:
+            sql += " and deleted = 0"
+        return int(self.conn.execute(sql, (platform, stream)).fetchone()[0])
+
+    # -- writes log -------------------------------------------------------
+    def log_write(
+        self,
+        platform: str,
+        method: str,
+        path: str,
+        target: str | None,
+        body: Any,
+        status: int,
+    ) -> None:
+        self.conn.execute(
+            "insert into writes (at, platform, method, path, target, body, status) "
+            "values (?, ?, ?, ?, ?, ?, ?)",
+            (
+                self.now(),
+                platform,
+                method,
+                path,
+                target,
+                body if isinstance(body, str) or body is None else json.dumps(body),
+                status,
+            ),
+        )
+
+    def writes(self, platform: str | None = None) -> list[dict[str, Any]]:
+        sql = "select write_id, at, platform, method, path, target, body, status from writes"
+        params: tuple[Any, ...] = ()
+        if platform:
+            sql += " where platform = ?"
+            params = (platform,)
+        cols = ["write_id", "at", "platform", "method", "path", "target", "body", "status"]
+        return [
+            dict(zip(cols, row, strict=True))
+            for row in self.conn.execute(sql + " order by write_id", params)
+        ]
+
+
+class TruthStore:
+    """Ground truth: which person each platform record belongs to. Tests/benchmarks only."""
+
+    def __init__(self, world_dir: str | Path, *, create: bool = False) -> None:
+        path = Path(world_dir) / TRUTH_DB
+        if not create and not path.exists():
+            raise FileNotFoundError(f"No ground truth at {path}")
+        self.conn = _connect(path)
+        if create:
+            self.conn.executescript(_TRUTH_SCHEMA)
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def __enter__(self) -> TruthStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def put(self, rows: Iterable[tuple[str, str, str, int]]) -> None:
+        self.conn.executemany(
+            "insert or replace into record_person (platform, stream, id, person_id) "
+            "values (?, ?, ?, ?)",
+            rows,
+        )
+
+    def person_of(self, platform: str, stream: str, id: str) -> int | None:
+        row = self.conn.execute(
+            "select person_id from record_person where platform = ? and stream = ? and id = ?",
+            (platform, stream, id),
+        ).fetchone()
+        return int(row[0]) if row else None
