@@ -1,0 +1,167 @@
+"""The one way into the warehouse: DuckDB file by default, PostgreSQL by URL.
+
+DuckDB lets a single process hold a database file for writing, and other
+processes (dbt, a second Dagster run, the UI's code server) fail with "Could
+not set lock on file" if they try meanwhile. omnihub never holds the file
+longer than one transaction and serialises every access behind a
+cross-process file lock next to the database, so a concurrent run waits its
+turn instead of failing. `Warehouse.exclusive()` lets a long holder (the dbt
+build) take the same lock for its whole duration.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+import sqlalchemy as sa
+from filelock import FileLock, Timeout
+from sqlalchemy.engine import Connection, Engine, make_url
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_DATA_DIR = PROJECT_ROOT / "data"
+DEFAULT_LOCK_TIMEOUT_S = 3600.0
+
+Kind = Literal["duckdb", "postgres"]
+
+
+class WarehouseBusy(RuntimeError):
+    """Another process held the DuckDB warehouse for longer than the lock timeout."""
+
+
+def data_dir(env: Mapping[str, str] | None = None) -> Path:
+    env = os.environ if env is None else env
+    return Path(env.get("OMNIHUB_DATA_DIR") or DEFAULT_DATA_DIR)
+
+
+# One FileLock per database path per process: filelock is re-entrant per
+# instance and thread, so a transaction opened inside `exclusive()` does not
+# deadlock, while other threads and processes wait their turn.
+_LOCKS: dict[str, FileLock] = {}
+_LOCKS_GUARD = threading.Lock()
+
+
+def _file_lock(path: Path) -> FileLock:
+    key = str(path.resolve())
+    with _LOCKS_GUARD:
+        if key not in _LOCKS:
+            _LOCKS[key] = FileLock(key + ".lock")
+        return _LOCKS[key]
+
+
+@dataclass
+class Warehouse:
+    """Connection settings and access for the warehouse omnihub writes to."""
+
+    url: str
+    lock_timeout_s: float = DEFAULT_LOCK_TIMEOUT_S
+    _engine: Engine | None = field(default=None, init=False, repr=False)
+
+    # -- construction -------------------------------------------------------
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Warehouse:
+        """`OMNIHUB_WAREHOUSE_URL` (a PostgreSQL SQLAlchemy URL) wins; otherwise the
+        DuckDB file at `OMNIHUB_DUCKDB_PATH` (default `<data dir>/omnihub.duckdb`)."""
+        env = os.environ if env is None else env
+        url = env.get("OMNIHUB_WAREHOUSE_URL")
+        timeout = float(env.get("OMNIHUB_WAREHOUSE_LOCK_TIMEOUT_S", DEFAULT_LOCK_TIMEOUT_S))
+        if url:
+            return cls(url=url, lock_timeout_s=timeout)
+        path = Path(env.get("OMNIHUB_DUCKDB_PATH") or data_dir(env) / "omnihub.duckdb")
+        return cls.duckdb(path, lock_timeout_s=timeout)
+
+    @classmethod
+    def duckdb(cls, path: str | Path, **kwargs: float) -> Warehouse:
+        return cls(url=f"duckdb:///{Path(path).resolve()}", **kwargs)
+
+    # -- facts ----------------------------------------------------------------
+    @property
+    def kind(self) -> Kind:
+        backend = make_url(self.url).get_backend_name()
+        if backend == "duckdb":
+            return "duckdb"
+        if backend in ("postgresql", "postgres"):
+            return "postgres"
+        raise ValueError(
+            f"Unsupported warehouse URL scheme {backend!r}: set OMNIHUB_WAREHOUSE_URL to "
+            "postgresql+psycopg://user@host:5432/db, or unset it to use the DuckDB file."
+        )
+
+    @property
+    def duckdb_path(self) -> Path:
+        if self.kind != "duckdb":
+            raise ValueError("not a DuckDB warehouse")
+        return Path(make_url(self.url).database or "")
+
+    def describe(self) -> str:
+        """Where the data lives, without credentials (safe for logs and metadata)."""
+        if self.kind == "duckdb":
+            return f"duckdb:{self.duckdb_path}"
+        return make_url(self.url).render_as_string(hide_password=True)
+
+    # -- access ---------------------------------------------------------------
+    def engine(self) -> Engine:
+        if self._engine is None:
+            if self.kind == "duckdb":
+                self.duckdb_path.parent.mkdir(parents=True, exist_ok=True)
+                # NullPool: the file is released as soon as a block ends, so
+                # dbt and other processes can open it between our transactions.
+                self._engine = sa.create_engine(self.url, poolclass=sa.pool.NullPool)
+            else:
+                self._engine = sa.create_engine(self.url, pool_pre_ping=True)
+        return self._engine
+
+    @contextmanager
+    def exclusive(self) -> Iterator[None]:
+        """Hold the warehouse's writer lock (DuckDB only; PostgreSQL has real MVCC)."""
+        if self.kind != "duckdb":
+            yield
+            return
+        lock = _file_lock(self.duckdb_path)
+        try:
+            lock.acquire(timeout=self.lock_timeout_s)
+        except Timeout as exc:
+            raise WarehouseBusy(
+                f"The DuckDB warehouse {self.duckdb_path} stayed busy for "
+                f"{self.lock_timeout_s:.0f}s (another omnihub run or dbt build holds "
+                f"{lock.lock_file}). Let that run finish, or raise "
+                "OMNIHUB_WAREHOUSE_LOCK_TIMEOUT_S; if no omnihub process is running, "
+                "the lock file is stale and can be deleted."
+            ) from exc
+        try:
+            yield
+        finally:
+            lock.release()
+
+    @contextmanager
+    def transaction(self) -> Iterator[Connection]:
+        """One transaction: committed when the block ends, rolled back on any error."""
+        with self.exclusive(), self.engine().begin() as conn:
+            yield conn
+
+    def dispose(self) -> None:
+        if self._engine is not None:
+            self._engine.dispose()
+            self._engine = None
+
+    # -- dbt ------------------------------------------------------------------
+    def dbt_target(self) -> str:
+        return "duckdb" if self.kind == "duckdb" else "postgres"
+
+    def dbt_env(self) -> dict[str, str]:
+        """Environment for dbt_project/profiles.yml, which reads only env vars."""
+        if self.kind == "duckdb":
+            return {"OMNIHUB_DUCKDB_PATH": str(self.duckdb_path)}
+        url = make_url(self.url)
+        return {
+            "OMNIHUB_PG_HOST": url.host or "127.0.0.1",
+            "OMNIHUB_PG_PORT": str(url.port or 5432),
+            "OMNIHUB_PG_USER": url.username or "postgres",
+            "OMNIHUB_PG_PASSWORD": url.password or "",
+            "OMNIHUB_PG_DATABASE": url.database or "postgres",
+        }
