@@ -1,0 +1,23 @@
+"""The omnihub code location. Composes the per-concern definitions and applies
+global policy (executor, jobs); no logic lives here."""
+
+from __future__ import annotations
+
+from dagster import Definitions, in_process_executor
+
+from orchestration import jobs
+from orchestration.defs import activation, dbt, ingest, merge_submodule_defs
+from orchestration.resources import WarehouseResource
+
+defs = Definitions.merge(
+    merge_submodule_defs(ingest),
+    merge_submodule_defs(dbt),
+    merge_submodule_defs(activation),
+    jobs.defs,
+    Definitions(
+        resources={"warehouse": WarehouseResource()},
+        # In-process: one run touches the DuckDB file from one process at a time
+        # (see warehouse/connection.py); the file lock orders concurrent runs.
+        executor=in_process_executor,
+    ),
+)

@@ -1,0 +1,36 @@
+"""Every dbt model as a Dagster asset; every dbt test as an asset check."""
+
+import shutil
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from dagster import AssetExecutionContext, Definitions
+from dagster_dbt import DbtCliResource, dbt_assets
+
+from orchestration.defs.dbt.project import dbt_project, translator
+from orchestration.resources import WarehouseResource
+
+
+@dbt_assets(manifest=dbt_project.manifest_path, dagster_dbt_translator=translator)
+def omnihub_dbt_models(
+    context: AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource
+) -> Iterator[Any]:
+    """`dbt build` for the selected models: models, data tests and unit tests.
+    Error-severity tests become blocking asset checks, so a failing test stops
+    the syncs downstream of the model it guards."""
+    with warehouse.dbt_environment():
+        yield from dbt.cli(["build"], context=context).stream()
+
+
+def _dbt_executable() -> str:
+    """The dbt installed beside this interpreter (the project's venv), else PATH's."""
+    beside = Path(sys.executable).parent / "dbt"
+    return str(beside) if beside.exists() else (shutil.which("dbt") or "dbt")
+
+
+defs = Definitions(
+    assets=[omnihub_dbt_models],
+    resources={"dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=_dbt_executable())},
+)
