@@ -36,6 +36,7 @@ create table if not exists records (
 );
 create index if not exists records_by_updated on records (platform, stream, updated_at, id);
 create index if not exists records_by_seq on records (platform, stream, seq);
+create index if not exists records_by_created on records (platform, stream, created_at, id);
 create table if not exists writes (
     write_id integer primary key autoincrement,
     at text not null,
@@ -45,6 +46,24 @@ create table if not exists writes (
     target text,
     body text,
     status integer not null
+);
+create table if not exists audiences (
+    platform text not null,
+    id text not null,
+    account_id text,
+    name text not null,
+    created_at text not null,
+    updated_at text not null,
+    payload text not null,
+    primary key (platform, id)
+);
+create table if not exists audience_members (
+    platform text not null,
+    audience_id text not null,
+    member_type text not null,
+    member_key text not null,
+    added_at text not null,
+    primary key (platform, audience_id, member_type, member_key)
 );
 """
 
@@ -105,8 +124,8 @@ class WorldStore:
             )
         self.world_dir.mkdir(parents=True, exist_ok=True)
         self.conn = _connect(path)
-        if create:
-            self.conn.executescript(_WORLD_SCHEMA)
+        # Idempotent: also brings worlds written before a table was added up to date.
+        self.conn.executescript(_WORLD_SCHEMA)
 
     def close(self) -> None:
         self.conn.close()
@@ -220,6 +239,9 @@ class WorldStore:
             ),
         )
 
+    def reset_writes(self) -> None:
+        self.conn.execute("delete from writes")
+
     def writes(self, platform: str | None = None) -> list[dict[str, Any]]:
         sql = "select write_id, at, platform, method, path, target, body, status from writes"
         params: tuple[Any, ...] = ()
@@ -231,6 +253,85 @@ class WorldStore:
             dict(zip(cols, row, strict=True))
             for row in self.conn.execute(sql + " order by write_id", params)
         ]
+
+    # -- audiences the platforms hold (Meta custom audiences, Klaviyo list members) --
+    def put_audience(
+        self,
+        platform: str,
+        id: str,
+        *,
+        name: str,
+        payload: dict[str, Any],
+        account_id: str | None = None,
+        created_at: str | None = None,
+    ) -> None:
+        """Create or replace an audience container (e.g. a Meta custom audience)."""
+        now = self.now()
+        self.conn.execute(
+            "insert into audiences "
+            "(platform, id, account_id, name, created_at, updated_at, payload) "
+            "values (?, ?, ?, ?, ?, ?, ?) on conflict (platform, id) do update set "
+            "name = excluded.name, updated_at = excluded.updated_at, payload = excluded.payload",
+            (platform, id, account_id, name, created_at or now, now, json.dumps(payload)),
+        )
+
+    def get_audience(self, platform: str, id: str) -> dict[str, Any] | None:
+        row = self.conn.execute(
+            "select account_id, name, created_at, updated_at, payload from audiences "
+            "where platform = ? and id = ?",
+            (platform, id),
+        ).fetchone()
+        if row is None:
+            return None
+        return {
+            "id": id,
+            "account_id": row[0],
+            "name": row[1],
+            "created_at": row[2],
+            "updated_at": row[3],
+            "payload": json.loads(row[4]),
+        }
+
+    def count_audiences(self, platform: str) -> int:
+        row = self.conn.execute("select count(*) from audiences where platform = ?", (platform,))
+        return int(row.fetchone()[0])
+
+    def add_members(
+        self, platform: str, audience_id: str, members: Iterable[tuple[str, str]]
+    ) -> int:
+        """Add (member_type, member_key) pairs; re-adding is a no-op. Returns how many were new."""
+        before = self.conn.total_changes
+        self.conn.executemany(
+            "insert or ignore into audience_members "
+            "(platform, audience_id, member_type, member_key, added_at) values (?, ?, ?, ?, ?)",
+            [(platform, audience_id, t, k, self.now()) for t, k in members],
+        )
+        return self.conn.total_changes - before
+
+    def remove_members(
+        self, platform: str, audience_id: str, members: Iterable[tuple[str, str]]
+    ) -> int:
+        before = self.conn.total_changes
+        self.conn.executemany(
+            "delete from audience_members "
+            "where platform = ? and audience_id = ? and member_type = ? and member_key = ?",
+            [(platform, audience_id, t, k) for t, k in members],
+        )
+        return self.conn.total_changes - before
+
+    def members(
+        self, platform: str, audience_id: str, member_type: str | None = None
+    ) -> list[tuple[str, str]]:
+        sql = (
+            "select member_type, member_key from audience_members "
+            "where platform = ? and audience_id = ?"
+        )
+        params: tuple[Any, ...] = (platform, audience_id)
+        if member_type is not None:
+            sql += " and member_type = ?"
+            params += (member_type,)
+        rows = self.conn.execute(sql + " order by added_at, member_key", params)
+        return [(r[0], r[1]) for r in rows]
 
 
 class TruthStore:

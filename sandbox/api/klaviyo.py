@@ -1,0 +1,639 @@
+"""Klaviyo's JSON:API subset (https://developers.klaviyo.com/en/reference/api_overview).
+
+Shapes follow openapi/stable.json of github.com/klaviyo/openapi: `revision` header
+required, `Authorization: Klaviyo-API-Key <key>`, `{"data", "links": {self, next,
+prev}}` envelopes with `page[cursor]` in `links.next`, JSON:API error objects, and
+the per-endpoint filter/sort allow-lists and page-size limits of that spec.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import re
+import uuid
+from typing import Any
+
+from sandbox.api.base import (
+    ApiError,
+    BucketState,
+    Ctx,
+    Platform,
+    Request,
+    Response,
+    decode_cursor,
+    encode_cursor,
+    keyset_page,
+    parse_int,
+    parse_time,
+    save_record,
+    split_top_level,
+    with_query,
+)
+from sandbox.store import WorldStore
+
+JSONAPI = "application/vnd.api+json"
+P = "klaviyo"
+
+_TITLES = {
+    400: "Invalid input.",
+    401: "Incorrect authentication credentials.",
+    404: "Not found.",
+    405: "Method not allowed.",
+    429: "Request was throttled.",
+    500: "A server error occurred.",
+    503: "Service unavailable.",
+}
+
+
+def _error_body(status: int, code: str, detail: str, source: dict[str, str] | None = None) -> dict:
+    return {
+        "errors": [
+            {
+                "id": str(uuid.uuid4()),
+                "status": status,
+                "code": code,
+                "title": _TITLES.get(status, "Error."),
+                "detail": detail,
+                "source": source or {"pointer": "/data/"},
+                "links": {},
+                "meta": {},
+            }
+        ]
+    }
+
+
+class KlaviyoApi(Platform):
+    name = P
+    prefix = "klaviyo"
+    default_bucket = "klaviyo"
+
+    def authenticate(self, req: Request) -> bool:
+        from sandbox.server import SANDBOX_CREDENTIALS
+
+        return req.header("authorization") == (
+            f"Klaviyo-API-Key {SANDBOX_CREDENTIALS['KLAVIYO_API_KEY']}"
+        )
+
+    def unauthorized(self, req: Request) -> Response:
+        if not req.header("authorization"):
+            body = _error_body(
+                401, "not_authenticated", "Authentication credentials were not provided."
+            )
+            body["errors"][0]["title"] = "Authentication credentials were not provided."
+        else:
+            body = _error_body(
+                401, "authentication_failed", "Incorrect authentication credentials."
+            )
+        return Response(401, body, content_type=JSONAPI)
+
+    def precheck(self, req: Request) -> Response | None:
+        revision = req.header("revision")
+        if not revision or not re.fullmatch(r"\d{4}-\d{2}-\d{2}(\.\w+)?", revision):
+            return self.error(
+                ApiError(400, "invalid", "A valid `revision` header is required.", field="revision")
+            )
+        return None
+
+    def error(self, err: ApiError) -> Response:
+        source = {"parameter": err.field} if err.field else None
+        code = "invalid" if err.status == 400 else err.code
+        return Response(
+            err.status, _error_body(err.status, code, err.message, source), content_type=JSONAPI
+        )
+
+    def throttled(self, bucket: str, state: BucketState) -> Response:
+        wait = max(1, math.ceil(state.retry_after))
+        body = _error_body(
+            429, "throttled", f"Request was throttled. Expected available in {wait} second."
+        )
+        return Response(
+            429,
+            body,
+            headers={"Retry-After": str(wait), **self._limit_headers(state)},
+            content_type=JSONAPI,
+        )
+
+    def server_error(self, status: int, retry_after: float | None) -> Response:
+        code = "error" if status == 500 else "service_unavailable"
+        headers = {"Retry-After": str(math.ceil(retry_after))} if retry_after else {}
+        return Response(
+            status,
+            _error_body(status, code, "A server error occurred."),
+            headers=headers,
+            content_type=JSONAPI,
+        )
+
+    def rate_headers(self, bucket: str, state: BucketState) -> dict[str, str]:
+        return self._limit_headers(state)
+
+    @staticmethod
+    def _limit_headers(state: BucketState) -> dict[str, str]:
+        return {
+            "RateLimit-Limit": str(int(state.capacity)),
+            "RateLimit-Remaining": str(max(0, int(state.remaining))),
+            "RateLimit-Reset": str(math.ceil(state.reset_after)),
+        }
+
+
+API = KlaviyoApi()
+
+
+# -- filtering and sorting ---------------------------------------------------
+_OPS = {
+    "equals": "=",
+    "greater-than": ">",
+    "less-than": "<",
+    "greater-or-equal": ">=",
+    "less-or-equal": "<=",
+    "any": "in",
+}
+_CALL = re.compile(r"(?P<op>[a-z-]+)\((?P<field>[\w.]+),(?P<value>.*)\)", re.S)
+_TIME_OPS = {"greater-than", "less-than", "greater-or-equal", "less-or-equal"}
+
+
+def _attr(path: str) -> str:
+    return f"json_extract(payload, '$.attributes.{path}')"
+
+
+# field -> (SQL expression, is_time, allowed operators), per openapi/stable.json
+_PROFILE_FILTERS = {
+    "id": ("id", False, {"equals", "any"}),
+    "email": (_attr("email"), False, {"equals", "any"}),
+    "phone_number": (_attr("phone_number"), False, {"equals", "any"}),
+    "external_id": (_attr("external_id"), False, {"equals", "any"}),
+    "created": ("created_at", True, {"greater-than", "less-than"}),
+    "updated": ("updated_at", True, {"greater-than", "less-than"}),
+}
+_EVENT_FILTERS = {
+    "metric_id": ("json_extract(payload, '$.relationships.metric.data.id')", False, {"equals"}),
+    "profile_id": ("json_extract(payload, '$.relationships.profile.data.id')", False, {"equals"}),
+    "datetime": ("created_at", True, _TIME_OPS),
+    "timestamp": ("created_at", True, _TIME_OPS),
+}
+_LIST_FILTERS = {
+    "id": ("id", False, {"equals", "any"}),
+    "name": (_attr("name"), False, {"equals", "any"}),
+    "created": ("created_at", True, {"greater-than"}),
+    "updated": ("updated_at", True, {"greater-than"}),
+}
+_METRIC_FILTERS = {
+    "integration.name": (_attr("integration.name"), False, {"equals"}),
+    "integration.category": (_attr("integration.category"), False, {"equals"}),
+}
+_PROFILE_SORTS = {"created": "created_at", "email": _attr("email"), "id": "id"} | {
+    "updated": "updated_at"
+}
+_EVENT_SORTS = {"datetime": "created_at", "timestamp": "created_at"}
+_LIST_SORTS = {"created": "created_at", "id": "id", "name": _attr("name"), "updated": "updated_at"}
+
+
+def _value(text: str) -> Any:
+    text = text.strip()
+    if text.startswith("["):
+        try:
+            return json.loads(re.sub(r"'([^']*)'", r'"\1"', text))
+        except ValueError as exc:
+            raise ApiError(400, "invalid", f"Invalid list {text!r}", field="filter") from exc
+    if len(text) >= 2 and text[0] == text[-1] and text[0] in "'\"":
+        return text[1:-1]
+    return text
+
+
+def _calls(text: str) -> list[tuple[str, str, Any]]:
+    out: list[tuple[str, str, Any]] = []
+    for part in split_top_level(text):
+        if part.startswith("and(") and part.endswith(")"):
+            out += _calls(part[4:-1])
+            continue
+        m = _CALL.fullmatch(part)
+        if not m or m["op"] not in _OPS:
+            raise ApiError(400, "invalid", f"Invalid filter expression {part!r}", field="filter")
+        out.append((m["op"], m["field"], _value(m["value"])))
+    return out
+
+
+def _filter_sql(req: Request, allowed: dict[str, tuple[str, bool, set[str]]]) -> tuple[list, list]:
+    where: list[str] = []
+    params: list[Any] = []
+    text = req.arg("filter")
+    if not text:
+        return where, params
+    for op, field, value in _calls(text):
+        spec = allowed.get(field)
+        if spec is None or op not in spec[2]:
+            raise ApiError(
+                400,
+                "invalid",
+                f"'{op}' is not a valid operator for '{field}' on this endpoint.",
+                field="filter",
+            )
+        expr, is_time, _ = spec
+        if op == "any":
+            values = value if isinstance(value, list) else [value]
+            where.append(f"{expr} in ({','.join('?' * len(values))})")
+            params += [str(v) for v in values]
+        else:
+            where.append(f"{expr} {_OPS[op]} ?")
+            params.append(parse_time(str(value)) if is_time else str(value))
+    return where, params
+
+
+def _order(req: Request, sorts: dict[str, str], default: str) -> tuple[str, list[tuple[str, str]]]:
+    sort = req.arg("sort") or default
+    name = sort.lstrip("-")
+    if name not in sorts:
+        raise ApiError(400, "invalid", f"'{sort}' is not a valid sort for this endpoint.", "sort")
+    direction = "desc" if sort.startswith("-") else "asc"
+    order = [(sorts[name], direction)]
+    if sorts[name] != "id":
+        order.append(("id", direction))
+    return sort, order
+
+
+def _page(req: Request, ctx: Ctx, *, default: int, maximum: int) -> int:
+    size = parse_int(req.arg("page[size]"), default, name="page[size]")
+    if not 1 <= size <= maximum:
+        raise ApiError(400, "invalid", f"page[size] must be between 1 and {maximum}", "page[size]")
+    return ctx.page_limit(size)
+
+
+def _list(
+    ctx: Ctx,
+    stream: str,
+    *,
+    filters: dict[str, tuple[str, bool, set[str]]],
+    sorts: dict[str, str],
+    default_sort: str,
+    default_size: int,
+    max_size: int,
+    shape: Any = None,
+) -> Response:
+    req = ctx.request
+    where, params = _filter_sql(req, filters)
+    sort, order = _order(req, sorts, default_sort)
+    limit = _page(req, ctx, default=default_size, maximum=max_size)
+    after = None
+    token = req.arg("page[cursor]")
+    if token:
+        state = decode_cursor(token)
+        if not isinstance(state, list) or len(state) != 2 or state[0] != sort:
+            raise ApiError(400, "invalid", "Invalid page cursor for this query", "page[cursor]")
+        after = state[1]
+    rows, more = keyset_page(
+        ctx.store, P, stream, order=order, limit=limit, after=after, where=where, params=params
+    )
+    data = [shape(r.payload) if shape else r.payload for r in rows]
+    self_url = with_query(req.base_url + req.path, _flat(req.query))
+    next_url = None
+    if more:
+        query = [(k, v) for k, v in _flat(req.query) if k != "page[cursor]"]
+        query.append(("page[cursor]", encode_cursor([sort, rows[-1].key])))
+        next_url = with_query(req.base_url + req.path, query)
+    body: dict[str, Any] = {
+        "data": data,
+        "links": {"self": self_url, "next": next_url, "prev": None},
+    }
+    return Response(200, body, content_type=JSONAPI, stream=stream, items_key="data")
+
+
+def _flat(query: dict[str, list[str]]) -> list[tuple[str, str]]:
+    return [(k, v) for k, values in query.items() for v in values]
+
+
+def _profile_shape(req: Request) -> Any:
+    """Subscriptions/predictive analytics only when `additional-fields[profile]` asks."""
+    extra = set(split_top_level(req.arg("additional-fields[profile]") or ""))
+    sparse = [f for f in split_top_level(req.arg("fields[profile]") or "") if f]
+
+    def shape(payload: dict[str, Any]) -> dict[str, Any]:
+        out = dict(payload)
+        attrs = dict(out.get("attributes") or {})
+        for optional in ("subscriptions", "predictive_analytics"):
+            if optional not in extra:
+                attrs.pop(optional, None)
+        if sparse:
+            attrs = {k: v for k, v in attrs.items() if k in sparse or k in extra}
+        out["attributes"] = attrs
+        return out
+
+    return shape
+
+
+# -- reads -------------------------------------------------------------------
+@API.route("GET", r"/api/profiles/?")
+def get_profiles(ctx: Ctx) -> Response:
+    return _list(
+        ctx,
+        "profiles",
+        filters=_PROFILE_FILTERS,
+        sorts=_PROFILE_SORTS,
+        default_sort="id",
+        default_size=20,
+        max_size=100,
+        shape=_profile_shape(ctx.request),
+    )
+
+
+@API.route("GET", r"/api/events/?")
+def get_events(ctx: Ctx) -> Response:
+    resp = _list(
+        ctx,
+        "events",
+        filters=_EVENT_FILTERS,
+        sorts=_EVENT_SORTS,
+        default_sort="datetime",
+        default_size=200,
+        max_size=1000,
+    )
+    includes = set(split_top_level(ctx.request.arg("include") or ""))
+    if includes - {"profile", "metric", "attributions"}:
+        raise ApiError(400, "invalid", f"Invalid include {sorted(includes)}", field="include")
+    included: list[dict[str, Any]] = []
+    strip = _profile_shape(Request("GET", "", {}, {}, b"", ""))
+    for rel, stream in (("profile", "profiles"), ("metric", "metrics")):
+        if rel not in includes:
+            continue
+        ids = sorted(
+            {
+                ((e.get("relationships") or {}).get(rel) or {}).get("data", {}).get("id")
+                for e in resp.body["data"]
+            }
+            - {None}
+        )
+        for payload in _by_ids(ctx.store, stream, ids):
+            included.append(strip(payload) if stream == "profiles" else payload)
+    if includes:
+        resp.body["included"] = included
+    return resp
+
+
+@API.route("GET", r"/api/lists/?")
+def get_lists(ctx: Ctx) -> Response:
+    return _list(
+        ctx,
+        "lists",
+        filters=_LIST_FILTERS,
+        sorts=_LIST_SORTS,
+        default_sort="id",
+        default_size=10,
+        max_size=10,
+    )
+
+
+@API.route("GET", r"/api/metrics/?")
+def get_metrics(ctx: Ctx) -> Response:
+    # Metrics take no page[size] or sort; pages are fixed at 200.
+    ctx.request.query.pop("page[size]", None)
+    return _list(
+        ctx,
+        "metrics",
+        filters=_METRIC_FILTERS,
+        sorts={"id": "id"},
+        default_sort="id",
+        default_size=200,
+        max_size=200,
+    )
+
+
+@API.route("GET", r"/api/lists/(?P<list_id>[^/]+)/relationships/profiles/?")
+def get_list_members(ctx: Ctx, list_id: str) -> Response:
+    req = ctx.request
+    _require_list(ctx.store, list_id)
+    limit = _page(req, ctx, default=20, maximum=100)
+    args: list[Any] = [P, list_id]
+    where = "platform = ? and audience_id = ? and member_type = 'profile'"
+    token = req.arg("page[cursor]")
+    if token:
+        added_at, key = decode_cursor(token)
+        where += " and (added_at > ? or (added_at = ? and member_key > ?))"
+        args += [added_at, added_at, key]
+    rows = ctx.store.conn.execute(
+        f"select added_at, member_key from audience_members where {where} "
+        "order by added_at, member_key limit ?",
+        [*args, limit + 1],
+    ).fetchall()
+    more = len(rows) > limit
+    rows = rows[:limit]
+    next_url = None
+    if more:
+        query = [(k, v) for k, v in _flat(req.query) if k != "page[cursor]"]
+        query.append(("page[cursor]", encode_cursor([rows[-1][0], rows[-1][1]])))
+        next_url = with_query(req.base_url + req.path, query)
+    body = {
+        "data": [{"type": "profile", "id": r[1]} for r in rows],
+        "links": {"self": req.base_url + req.path, "next": next_url, "prev": None},
+    }
+    return Response(200, body, content_type=JSONAPI)
+
+
+def _by_ids(store: WorldStore, stream: str, ids: list[str]) -> list[dict[str, Any]]:
+    if not ids:
+        return []
+    rows = store.conn.execute(
+        f"select payload from records where platform = ? and stream = ? and deleted = 0 "
+        f"and id in ({','.join('?' * len(ids))}) order by id",
+        [P, stream, *ids],
+    )
+    return [json.loads(r[0]) for r in rows]
+
+
+def _require_list(store: WorldStore, list_id: str) -> None:
+    record = store.get_record(P, "lists", list_id)
+    if record is None or record.deleted:
+        raise ApiError(404, "not_found", f"A list with id {list_id} does not exist.")
+
+
+# -- writes ------------------------------------------------------------------
+def _iso(ts: str) -> str:
+    return ts.replace("Z", "+00:00")
+
+
+@API.route("POST", r"/api/lists/(?P<list_id>[^/]+)/relationships/profiles/?", write=True)
+def add_to_list(ctx: Ctx, list_id: str) -> Response:
+    return _change_list(ctx, list_id, add=True)
+
+
+@API.route("DELETE", r"/api/lists/(?P<list_id>[^/]+)/relationships/profiles/?", write=True)
+def remove_from_list(ctx: Ctx, list_id: str) -> Response:
+    return _change_list(ctx, list_id, add=False)
+
+
+def _change_list(ctx: Ctx, list_id: str, *, add: bool) -> Response:
+    store = ctx.store
+    _require_list(store, list_id)
+    data = ctx.request.json().get("data")
+    if not isinstance(data, list) or not data:
+        raise ApiError(400, "invalid", "`data` must be a non-empty array of profiles", "data")
+    if len(data) > 1000:
+        raise ApiError(400, "invalid", "At most 1000 profiles per request", "data")
+    ids = []
+    for item in data:
+        if not isinstance(item, dict) or item.get("type") != "profile" or not item.get("id"):
+            raise ApiError(400, "invalid", "Each item must be {type: profile, id}", "data")
+        ids.append(str(item["id"]))
+    known = {p["id"] for p in _by_ids(store, "profiles", sorted(set(ids)))}
+    missing = sorted(set(ids) - known)
+    if missing:
+        raise ApiError(400, "invalid", f"Invalid profile ids: {missing[:10]}", "data")
+    with store.transaction():
+        members = [("profile", i) for i in ids]
+        if add:
+            store.add_members(P, list_id, members)
+        else:
+            store.remove_members(P, list_id, members)
+    return Response(204, None)
+
+
+def _profile_id(seq: int) -> str:
+    alphabet = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+    digest = int(hashlib.sha1(f"klaviyo-profile-{seq}".encode()).hexdigest(), 16)
+    chars = []
+    for _ in range(24):
+        digest, rem = divmod(digest, 32)
+        chars.append(alphabet[rem])
+    return "01" + "".join(chars)
+
+
+def _find_profile(store: WorldStore, attrs: dict[str, Any], profile_id: str | None) -> str | None:
+    if profile_id and store.get_record(P, "profiles", profile_id):
+        return profile_id
+    for key in ("email", "phone_number", "external_id"):
+        value = attrs.get(key)
+        if not value:
+            continue
+        row = store.conn.execute(
+            "select id from records where platform = ? and stream = 'profiles' and deleted = 0 "
+            f"and lower({_attr(key)}) = lower(?) order by id limit 1",
+            (P, str(value)),
+        ).fetchone()
+        if row:
+            return row[0]
+    return None
+
+
+def _new_profile(store: WorldStore, attrs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    pid = _profile_id(store.next_seq())
+    now = _iso(store.now())
+    base = {
+        "email": None,
+        "phone_number": None,
+        "external_id": None,
+        "first_name": None,
+        "last_name": None,
+        "organization": None,
+        "locale": None,
+        "title": None,
+        "image": None,
+        "created": now,
+        "updated": now,
+        "last_event_date": None,
+        "location": {},
+        "properties": {},
+    }
+    payload = {
+        "type": "profile",
+        "id": pid,
+        "attributes": {**base, **attrs},
+        "relationships": {},
+        "links": {"self": f"https://a.klaviyo.com/api/profiles/{pid}/"},
+    }
+    return pid, payload
+
+
+@API.route("POST", r"/api/profile-import/?", write=True)
+def profile_import(ctx: Ctx) -> Response:
+    store = ctx.store
+    data = ctx.request.json().get("data") or {}
+    if data.get("type") != "profile" or not isinstance(data.get("attributes"), dict):
+        raise ApiError(400, "invalid", "`data` must be a profile resource", "data")
+    attrs = dict(data["attributes"])
+    if not any(attrs.get(k) for k in ("email", "phone_number", "external_id")) and not data.get(
+        "id"
+    ):
+        raise ApiError(
+            400, "invalid", "One of email, phone_number or external_id is required", "data"
+        )
+    with store.transaction():
+        pid = _find_profile(store, attrs, data.get("id"))
+        now = _iso(store.now())
+        if pid is None:
+            pid, payload = _new_profile(store, attrs)
+            status = 201
+        else:
+            payload = store.get_record(P, "profiles", pid).payload  # type: ignore[union-attr]
+            current = payload.setdefault("attributes", {})
+            for key, value in attrs.items():
+                if key in ("properties", "location") and isinstance(value, dict):
+                    current[key] = {**(current.get(key) or {}), **value}
+                else:
+                    current[key] = value
+            status = 200
+        payload["attributes"]["updated"] = now
+        save_record(store, P, "profiles", pid, payload)
+    shaped = _profile_shape(ctx.request)(payload)
+    return Response(
+        status,
+        {"data": shaped, "links": {"self": shaped.get("links", {}).get("self")}},
+        content_type=JSONAPI,
+    )
+
+
+@API.route("POST", r"/api/profile-suppression-bulk-create-jobs/?", write=True)
+def bulk_suppress(ctx: Ctx) -> Response:
+    store = ctx.store
+    data = ctx.request.json().get("data") or {}
+    if data.get("type") != "profile-suppression-bulk-create-job":
+        raise ApiError(400, "invalid", "type must be profile-suppression-bulk-create-job", "data")
+    profiles = ((data.get("attributes") or {}).get("profiles") or {}).get("data") or []
+    emails = [((p.get("attributes") or {}).get("email") or "").strip() for p in profiles]
+    if not emails or not all(emails):
+        raise ApiError(400, "invalid", "Each profile needs an email", "data")
+    if len(emails) > 100:
+        raise ApiError(400, "invalid", "At most 100 profiles per suppression job", "data")
+    with store.transaction():
+        now = _iso(store.now())
+        for email in emails:
+            pid = _find_profile(store, {"email": email}, None)
+            if pid is None:
+                pid, payload = _new_profile(store, {"email": email})
+            else:
+                payload = store.get_record(P, "profiles", pid).payload  # type: ignore[union-attr]
+            attrs = payload.setdefault("attributes", {})
+            subs = attrs.setdefault("subscriptions", {})
+            marketing = subs.setdefault("email", {}).setdefault("marketing", {})
+            marketing.setdefault("consent", "NEVER_SUBSCRIBED")
+            marketing["can_receive_email_marketing"] = False
+            marketing["suppression"] = [{"reason": "USER_SUPPRESSED", "timestamp": now}]
+            attrs["updated"] = now
+            save_record(store, P, "profiles", pid, payload)
+    job_id = str(uuid.uuid4())
+    job = {
+        "type": "profile-suppression-bulk-create-job",
+        "id": job_id,
+        "attributes": {
+            "status": "queued",
+            "created_at": now,
+            "total_count": len(emails),
+            "completed_count": 0,
+            "completed_at": None,
+            "skipped_count": 0,
+        },
+        "links": {
+            "self": f"{ctx.request.base_url}/api/profile-suppression-bulk-create-jobs/{job_id}/"
+        },
+    }
+    done = json.loads(json.dumps(job))
+    done["attributes"].update(status="complete", completed_count=len(emails), completed_at=now)
+    with ctx.runtime.lock:
+        ctx.runtime.jobs[f"klaviyo:{job_id}"] = done
+    return Response(202, {"data": job, "links": job["links"]}, content_type=JSONAPI)
+
+
+@API.route("GET", r"/api/profile-suppression-bulk-create-jobs/(?P<job_id>[^/]+)/?")
+def get_suppress_job(ctx: Ctx, job_id: str) -> Response:
+    job = ctx.runtime.jobs.get(f"klaviyo:{job_id}")
+    if job is None:
+        raise ApiError(404, "not_found", f"Job {job_id} not found")
+    return Response(200, {"data": job, "links": job["links"]}, content_type=JSONAPI)

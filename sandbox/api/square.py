@@ -1,0 +1,407 @@
+"""Square Connect v2 subset (api.json of github.com/square/connect-api-specification).
+
+Search endpoints are POSTs with the cursor in the body and in the response;
+empty results are `{}` (Square omits empty fields). SearchCustomers sorts by
+DEFAULT (given_name, family_name) or CREATED_AT and filters on created_at /
+updated_at / email / group_ids, limit 1..100; SearchOrders needs 1..10
+location_ids, limit ≤ 1000 (default 500), sorts by CREATED_AT/UPDATED_AT/CLOSED_AT
+(default CREATED_AT DESC) and requires the date_time_filter field to equal the
+sort field. Errors: `{"errors": [{category, code, detail, field}]}`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from typing import Any
+
+from sandbox.api.base import (
+    ApiError,
+    BucketState,
+    Ctx,
+    Platform,
+    Request,
+    Response,
+    decode_cursor,
+    encode_cursor,
+    keyset_page,
+    parse_time,
+    save_record,
+)
+
+P = "square"
+
+_CATEGORY = {
+    400: "INVALID_REQUEST_ERROR",
+    401: "AUTHENTICATION_ERROR",
+    403: "AUTHENTICATION_ERROR",
+    404: "INVALID_REQUEST_ERROR",
+    429: "RATE_LIMIT_ERROR",
+    500: "API_ERROR",
+    503: "API_ERROR",
+}
+
+
+def _errors(status: int, code: str, detail: str, field: str | None = None) -> dict[str, Any]:
+    err: dict[str, Any] = {"category": _CATEGORY.get(status, "API_ERROR"), "code": code}
+    err["detail"] = detail
+    if field:
+        err["field"] = field
+    return {"errors": [err]}
+
+
+class SquareApi(Platform):
+    name = P
+    prefix = "square"
+    default_bucket = "square"
+
+    def authenticate(self, req: Request) -> bool:
+        from sandbox.server import SANDBOX_CREDENTIALS
+
+        return req.header("authorization") == f"Bearer {SANDBOX_CREDENTIALS['SQUARE_ACCESS_TOKEN']}"
+
+    def unauthorized(self, req: Request) -> Response:
+        return Response(401, _errors(401, "UNAUTHORIZED", "This request could not be authorized."))
+
+    def error(self, err: ApiError) -> Response:
+        code = {404: "NOT_FOUND", 400: "INVALID_VALUE"}.get(err.status, err.code)
+        if err.code.isupper():
+            code = err.code
+        return Response(err.status, _errors(err.status, code, err.message, err.field))
+
+    def throttled(self, bucket: str, state: BucketState) -> Response:
+        # Square documents no Retry-After; clients back off exponentially on RATE_LIMITED.
+        return Response(429, _errors(429, "RATE_LIMITED", "Rate limit exceeded."))
+
+    def server_error(self, status: int, retry_after: float | None) -> Response:
+        code = "SERVICE_UNAVAILABLE" if status == 503 else "INTERNAL_SERVER_ERROR"
+        headers = {"Retry-After": str(math.ceil(retry_after))} if retry_after else {}
+        return Response(status, _errors(status, code, "An internal error occurred."), headers)
+
+
+API = SquareApi()
+
+
+def _body(ctx: Ctx) -> dict[str, Any]:
+    body = ctx.request.json()
+    if not isinstance(body, dict):
+        raise ApiError(400, "INVALID_REQUEST_ERROR", "Request body must be a JSON object")
+    return body
+
+
+def _limit(ctx: Ctx, body: dict[str, Any], default: int, maximum: int) -> int:
+    limit = body.get("limit", default)
+    if not isinstance(limit, int):
+        raise ApiError(400, "EXPECTED_INTEGER", "Expected an integer", "limit")
+    if limit < 1:
+        raise ApiError(400, "VALUE_TOO_LOW", f"`limit` must be >= 1, got {limit}", "limit")
+    if limit > maximum:
+        raise ApiError(400, "VALUE_TOO_HIGH", f"`limit` must be <= {maximum}", "limit")
+    return ctx.page_limit(limit)
+
+
+def _cursor(body: dict[str, Any], query_key: Any) -> list[Any] | None:
+    token = body.get("cursor")
+    if not token:
+        return None
+    state = decode_cursor(token) if isinstance(token, str) else None
+    if not isinstance(state, list) or len(state) != 2 or state[0] != query_key:
+        raise ApiError(400, "INVALID_CURSOR", "The cursor is not valid for this query", "cursor")
+    return state[1]
+
+
+def _time_range(rng: Any, column: str, field: str) -> tuple[list[str], list[str]]:
+    if not isinstance(rng, dict):
+        raise ApiError(400, "INVALID_VALUE", "Expected a TimeRange object", field)
+    where, params = [], []
+    if rng.get("start_at"):
+        where.append(f"{column} >= ?")
+        params.append(parse_time(rng["start_at"]))
+    if rng.get("end_at"):
+        where.append(f"{column} < ?")
+        params.append(parse_time(rng["end_at"]))
+    return where, params
+
+
+def _result(rows: list[Any], more: bool, key: str, query_key: Any, stream: str) -> Response:
+    body: dict[str, Any] = {}
+    if rows:
+        body[key] = [r.payload for r in rows]
+    if more:
+        body["cursor"] = encode_cursor([query_key, rows[-1].key])
+    return Response(200, body, stream=stream, items_key=key)
+
+
+def _query_key(body: dict[str, Any], *drop: str) -> str:
+    """Cursors are only valid for the query that minted them, as Square enforces."""
+    import json
+
+    stable = {k: v for k, v in body.items() if k not in ("cursor", "limit", *drop)}
+    return hashlib.sha1(json.dumps(stable, sort_keys=True).encode()).hexdigest()[:12]
+
+
+# -- reads -------------------------------------------------------------------
+@API.route("POST", r"/v2/customers/search")
+def search_customers(ctx: Ctx) -> Response:
+    body = _body(ctx)
+    limit = _limit(ctx, body, 100, 100)
+    query = body.get("query") or {}
+    flt = query.get("filter") or {}
+    where: list[str] = []
+    params: list[Any] = []
+    for name in ("created_at", "updated_at"):
+        if name in flt:
+            w, p = _time_range(flt[name], name, f"query.filter.{name}")
+            where += w
+            params += p
+    email = flt.get("email_address")
+    if email:
+        if "exact" in email:
+            where.append("lower(json_extract(payload, '$.email_address')) = lower(?)")
+            params.append(email["exact"])
+        elif "fuzzy" in email:
+            where.append("lower(json_extract(payload, '$.email_address')) like lower(?)")
+            params.append(f"%{email['fuzzy']}%")
+    groups = flt.get("group_ids")
+    if groups:
+        member = "exists (select 1 from json_each(payload, '$.group_ids') where value = ?)"
+        for gid in groups.get("all", []):
+            where.append(member)
+            params.append(gid)
+        if groups.get("any"):
+            where.append("(" + " or ".join([member] * len(groups["any"])) + ")")
+            params += groups["any"]
+        for gid in groups.get("none", []):
+            where.append(f"not {member}")
+            params.append(gid)
+    sort = query.get("sort") or {}
+    field = sort.get("field", "DEFAULT")
+    direction = {"ASC": "asc", "DESC": "desc"}.get(sort.get("order", "ASC"))
+    if direction is None or field not in ("DEFAULT", "CREATED_AT"):
+        raise ApiError(400, "INVALID_ENUM_VALUE", "Invalid sort", "query.sort")
+    if field == "CREATED_AT":
+        order = [("created_at", direction), ("id", direction)]
+    else:  # alphabetical by given_name, family_name
+        order = [
+            ("lower(coalesce(json_extract(payload, '$.given_name'), ''))", direction),
+            ("lower(coalesce(json_extract(payload, '$.family_name'), ''))", direction),
+            ("id", direction),
+        ]
+    qk = _query_key(body)
+    rows, more = keyset_page(
+        ctx.store,
+        P,
+        "customers",
+        order=order,
+        limit=limit,
+        after=_cursor(body, qk),
+        where=where,
+        params=params,
+    )
+    return _result(rows, more, "customers", qk, "customers")
+
+
+_ORDER_TIME = {
+    "CREATED_AT": "created_at",
+    "UPDATED_AT": "updated_at",
+    "CLOSED_AT": "(substr(json_extract(payload, '$.closed_at'), 1, 19) || 'Z')",
+}
+
+
+@API.route("POST", r"/v2/orders/search")
+def search_orders(ctx: Ctx) -> Response:
+    body = _body(ctx)
+    locations = body.get("location_ids")
+    if not isinstance(locations, list) or not 1 <= len(locations) <= 10:
+        raise ApiError(
+            400, "INVALID_VALUE", "Between 1 and 10 location_ids are required", "location_ids"
+        )
+    limit = _limit(ctx, body, 500, 1000)
+    query = body.get("query") or {}
+    flt = query.get("filter") or {}
+    sort = query.get("sort") or {}
+    sort_field = sort.get("sort_field", "CREATED_AT")
+    direction = {"ASC": "asc", "DESC": "desc"}.get(sort.get("sort_order", "DESC"))
+    if sort_field not in _ORDER_TIME or direction is None:
+        raise ApiError(400, "INVALID_ENUM_VALUE", "Invalid sort", "query.sort")
+    where = [f"json_extract(payload, '$.location_id') in ({','.join('?' * len(locations))})"]
+    params: list[Any] = list(locations)
+    dtf = flt.get("date_time_filter") or {}
+    for name, rng in dtf.items():
+        if name.upper() != sort_field:
+            raise ApiError(
+                400,
+                "INVALID_VALUE",
+                f"date_time_filter.{name} requires sort_field {name.upper()}",
+                "query.sort.sort_field",
+            )
+        w, p = _time_range(rng, _ORDER_TIME[sort_field], f"query.filter.date_time_filter.{name}")
+        where += w
+        params += p
+    states = (flt.get("state_filter") or {}).get("states")
+    if states:
+        where.append(f"json_extract(payload, '$.state') in ({','.join('?' * len(states))})")
+        params += states
+    customers = (flt.get("customer_filter") or {}).get("customer_ids")
+    if customers:
+        where.append(
+            f"json_extract(payload, '$.customer_id') in ({','.join('?' * len(customers))})"
+        )
+        params += customers
+    if sort_field == "CLOSED_AT":
+        where.append("json_extract(payload, '$.closed_at') is not null")
+    qk = _query_key(body)
+    rows, more = keyset_page(
+        ctx.store,
+        P,
+        "orders",
+        order=[(_ORDER_TIME[sort_field], direction), ("id", direction)],
+        limit=limit,
+        after=_cursor(body, qk),
+        where=where,
+        params=params,
+    )
+    if body.get("return_entries"):
+        entries = [
+            {
+                "order_id": r.id,
+                "version": r.payload.get("version"),
+                "location_id": r.payload.get("location_id"),
+            }
+            for r in rows
+        ]
+        resp_body: dict[str, Any] = {"order_entries": entries} if entries else {}
+        if more:
+            resp_body["cursor"] = encode_cursor([qk, rows[-1].key])
+        return Response(200, resp_body)
+    return _result(rows, more, "orders", qk, "orders")
+
+
+@API.route("POST", r"/v2/loyalty/accounts/search")
+def search_loyalty(ctx: Ctx) -> Response:
+    body = _body(ctx)
+    limit = _limit(ctx, body, 30, 200)
+    query = body.get("query") or {}
+    where: list[str] = []
+    params: list[Any] = []
+    if query.get("customer_ids") and query.get("mappings"):
+        raise ApiError(400, "INVALID_VALUE", "customer_ids cannot be combined with mappings")
+    if query.get("customer_ids"):
+        ids = query["customer_ids"]
+        where.append(f"json_extract(payload, '$.customer_id') in ({','.join('?' * len(ids))})")
+        params += ids
+    if query.get("mappings"):
+        phones = [m.get("phone_number") for m in query["mappings"]]
+        where.append(
+            f"json_extract(payload, '$.mapping.phone_number') in ({','.join('?' * len(phones))})"
+        )
+        params += phones
+    qk = _query_key(body)
+    rows, more = keyset_page(
+        ctx.store,
+        P,
+        "loyalty_accounts",
+        order=[("created_at", "asc"), ("id", "asc")],
+        limit=limit,
+        after=_cursor(body, qk),
+        where=where,
+        params=params,
+    )
+    return _result(rows, more, "loyalty_accounts", qk, "loyalty_accounts")
+
+
+@API.route("GET", r"/v2/locations")
+def list_locations(ctx: Ctx) -> Response:
+    rows, _ = keyset_page(ctx.store, P, "locations", order=[("id", "asc")], limit=10000)
+    body = {"locations": [r.payload for r in rows]} if rows else {}
+    return Response(200, body)
+
+
+# -- customer groups -----------------------------------------------------------
+@API.route("GET", r"/v2/customers/groups")
+def list_groups(ctx: Ctx) -> Response:
+    req = ctx.request
+    limit = int(req.arg("limit") or 50)
+    if not 1 <= limit <= 50:
+        raise ApiError(400, "VALUE_TOO_HIGH", "`limit` must be between 1 and 50", "limit")
+    token = req.arg("cursor")
+    after = _cursor({"cursor": token}, "groups") if token else None
+    rows, more = keyset_page(
+        ctx.store,
+        P,
+        "customer_groups",
+        order=[("id", "asc")],
+        limit=ctx.page_limit(limit),
+        after=after,
+    )
+    return _result(rows, more, "groups", "groups", "customer_groups")
+
+
+def _group_id(name: str, seq: int) -> str:
+    return hashlib.sha1(f"square-group-{seq}-{name}".encode()).hexdigest()[:26].upper()
+
+
+@API.route("POST", r"/v2/customers/groups", write=True)
+def create_group(ctx: Ctx) -> Response:
+    body = _body(ctx)
+    group = body.get("group") or {}
+    name = group.get("name")
+    if not name:
+        raise ApiError(400, "MISSING_REQUIRED_PARAMETER", "Missing group name", "group.name")
+    key = body.get("idempotency_key")
+    store = ctx.store
+    with store.transaction():
+        existing = ctx.runtime.jobs.get(f"square-idem:{key}") if key else None
+        if existing is not None:
+            return Response(
+                200, {"group": store.get_record(P, "customer_groups", existing).payload}
+            )  # type: ignore[union-attr]
+        gid = _group_id(name, store.next_seq())
+        now = _iso(store.now())
+        payload = {"id": gid, "name": name, "created_at": now, "updated_at": now}
+        save_record(store, P, "customer_groups", gid, payload)
+        if key:
+            ctx.runtime.jobs[f"square-idem:{key}"] = gid  # type: ignore[assignment]
+    return Response(200, {"group": payload})
+
+
+def _iso(ts: str) -> str:
+    """Square timestamps carry milliseconds: 2024-10-15T12:00:00.000Z."""
+    return ts[:-1] + ".000Z"
+
+
+def _change_group(ctx: Ctx, customer_id: str, group_id: str, *, add: bool) -> Response:
+    store = ctx.store
+    with store.transaction():
+        customer = store.get_record(P, "customers", customer_id)
+        if customer is None or customer.deleted:
+            raise ApiError(404, "NOT_FOUND", f"Customer with ID `{customer_id}` not found.")
+        group = store.get_record(P, "customer_groups", group_id)
+        if group is None or group.deleted:
+            raise ApiError(404, "NOT_FOUND", f"Customer group with ID `{group_id}` not found.")
+        payload = customer.payload
+        groups = list(payload.get("group_ids") or [])
+        if add and group_id not in groups:
+            groups.append(group_id)
+        elif not add and group_id in groups:
+            groups.remove(group_id)
+        else:
+            return Response(200, {})  # already so: no new version
+        if groups:
+            payload["group_ids"] = groups
+        else:
+            payload.pop("group_ids", None)
+        payload["updated_at"] = _iso(store.now())
+        payload["version"] = int(payload.get("version") or 0) + 1
+        save_record(store, P, "customers", customer_id, payload)
+    return Response(200, {})
+
+
+@API.route("PUT", r"/v2/customers/(?P<customer_id>[^/]+)/groups/(?P<group_id>[^/]+)", write=True)
+def add_group(ctx: Ctx, customer_id: str, group_id: str) -> Response:
+    return _change_group(ctx, customer_id, group_id, add=True)
+
+
+@API.route("DELETE", r"/v2/customers/(?P<customer_id>[^/]+)/groups/(?P<group_id>[^/]+)", write=True)
+def remove_group(ctx: Ctx, customer_id: str, group_id: str) -> Response:
+    return _change_group(ctx, customer_id, group_id, add=False)
