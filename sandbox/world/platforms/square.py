@@ -1,0 +1,148 @@
+"""Square objects: locations, customers, in-store orders, loyalty accounts.
+
+Shapes per square/connect-api-specification api.json (Customer, Order,
+LoyaltyAccount, Location): money in the smallest unit, RFC 3339 times.
+Square loyalty has no tiers; omnihub derives them from lifetime points
+(see LOYALTY_TIERS).
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import timedelta
+
+from sandbox.store import Record
+from sandbox.world.context import WorldContext, iso_ms, opaque_id, record
+from sandbox.world.mess import platform_email, platform_phone
+from sandbox.world.people import Person
+
+PLATFORM = "square"
+LOCATIONS = (
+    ("L1DOWNTOWN0000", "Downtown"),
+    ("L2MALL00000000", "Riverside Mall"),
+    ("L3AIRPORT00000", "Airport"),
+)
+PROGRAM_ID = "d619f755-2d17-41f3-990d-c04ecedd64dd"
+# Tier thresholds on lifetime points (1 point per whole dollar spent in store).
+LOYALTY_TIERS = (("Gold", 1000), ("Silver", 400), ("Bronze", 0))
+
+Truth = tuple[str, str, str, int]
+
+
+def customer_id(person_id: int) -> str:
+    return opaque_id("sqc", person_id)
+
+
+def location_records(ctx: WorldContext) -> list[Record]:
+    return [
+        record(
+            PLATFORM,
+            "locations",
+            lid,
+            ctx.start,
+            ctx.start,
+            {
+                "id": lid,
+                "name": name,
+                "status": "ACTIVE",
+                "type": "PHYSICAL",
+                "currency": "USD",
+                "timezone": "America/New_York",
+                "created_at": iso_ms(ctx.start),
+            },
+        )
+        for lid, name in LOCATIONS
+    ]
+
+
+def render(
+    person: Person, email: str, ctx: WorldContext, rng: random.Random
+) -> tuple[list[Record], list[Truth]]:
+    if not person.store:
+        return [], []
+    pid = person.person_id
+    cid = customer_id(pid)
+    the_email = None if person.bridge else platform_email(person, email, rng, ctx.noise)
+    phone = platform_phone(person, rng, ctx.noise)
+    if person.bridge:
+        phone = phone or person.phone_e164
+    created = person.first_seen
+    out: list[Record] = []
+    truth: list[Truth] = []
+
+    lifetime_cents = 0
+    last = created
+    for k in range(rng.choice((1, 1, 2, 2, 3, 4))):
+        at = ctx.moment(rng, created + timedelta(minutes=k + 1))
+        oid = opaque_id("sqo", pid, k)
+        items = []
+        for j, product in enumerate(rng.sample(ctx.products, rng.choice((1, 1, 2)))):
+            qty = rng.choice((1, 1, 2))
+            items.append(
+                {
+                    "uid": opaque_id("sql", pid, k, j, length=22),
+                    "name": product.title,
+                    "quantity": str(qty),
+                    "catalog_object_id": opaque_id("sqv", product.id),
+                    "note": product.sku,
+                    "base_price_money": {"amount": product.price_cents, "currency": "USD"},
+                    "total_money": {"amount": product.price_cents * qty, "currency": "USD"},
+                }
+            )
+        total = sum(i["total_money"]["amount"] for i in items)
+        lifetime_cents += total
+        payload = {
+            "id": oid,
+            "location_id": rng.choice(LOCATIONS)[0],
+            "customer_id": cid,
+            "state": "COMPLETED",
+            "source": {"name": "Square Point of Sale"},
+            "line_items": items,
+            "total_money": {"amount": total, "currency": "USD"},
+            "created_at": iso_ms(at),
+            "updated_at": iso_ms(at),
+            "closed_at": iso_ms(at),
+            "version": 4,
+        }
+        out.append(record(PLATFORM, "orders", oid, at, at, payload))
+        truth.append((PLATFORM, "orders", oid, pid))
+        last = max(last, at)
+
+    payload = {
+        "id": cid,
+        "given_name": person.first_name,
+        "family_name": person.last_name if rng.random() > 0.08 else None,
+        "email_address": the_email,
+        "phone_number": phone,
+        "created_at": iso_ms(created),
+        "updated_at": iso_ms(created),
+        "preferences": {"email_unsubscribed": rng.random() < 0.12},
+        "creation_source": "DIRECTORY",
+        "version": 1,
+    }
+    # Square omits absent fields instead of sending null.
+    payload = {key: value for key, value in payload.items() if value is not None}
+    out.append(record(PLATFORM, "customers", cid, created, created, payload))
+    truth.append((PLATFORM, "customers", cid, pid))
+
+    if rng.random() < 0.6:
+        points = lifetime_cents // 100
+        aid = opaque_id("sqa", pid).lower()
+        account = {
+            "id": aid,
+            "program_id": PROGRAM_ID,
+            "balance": points - (points // 200) * 100,
+            "lifetime_points": points,
+            "customer_id": cid,
+            "mapping": {
+                "id": opaque_id("sqm", pid).lower(),
+                "created_at": iso_ms(created),
+                "phone_number": person.phone_e164,
+            },
+            "enrolled_at": iso_ms(created),
+            "created_at": iso_ms(created),
+            "updated_at": iso_ms(last),
+        }
+        out.append(record(PLATFORM, "loyalty_accounts", aid, created, last, account))
+        truth.append((PLATFORM, "loyalty_accounts", aid, pid))
+    return out, truth

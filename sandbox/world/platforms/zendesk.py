@@ -1,0 +1,121 @@
+"""Zendesk Support objects: end users, tickets, satisfaction ratings.
+
+Shapes per the Zendesk Support API reference (Users, Tickets, Satisfaction
+Ratings; incremental exports return the same objects).
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import timedelta
+
+from sandbox.store import Record
+from sandbox.world.context import WorldContext, iso_z, record
+from sandbox.world.mess import platform_email, platform_phone
+from sandbox.world.people import Person
+
+PLATFORM = "zendesk"
+SUBJECTS = (
+    ("Where is my order?", ["shipping"]),
+    ("Return request", ["returns"]),
+    ("Item arrived damaged", ["damaged", "returns"]),
+    ("Loyalty points missing", ["loyalty"]),
+    ("Sizing question", ["product_question"]),
+    ("Unsubscribe me", ["email"]),
+)
+
+Truth = tuple[str, str, str, int]
+
+
+def user_id(person_id: int) -> int:
+    return 360_000_000_000 + person_id
+
+
+def ticket(
+    person: Person, k: int, ctx: WorldContext, rng: random.Random, at
+) -> tuple[Record, dict]:
+    tid = 1_000_000 + person.person_id * 8 + k
+    subject, tags = rng.choice(SUBJECTS)
+    status = rng.choices(
+        ("new", "open", "pending", "solved", "closed"), (0.1, 0.15, 0.1, 0.4, 0.25)
+    )[0]
+    updated = ctx.moment(rng, at) if status != "new" else at
+    payload = {
+        "id": tid,
+        "url": f"https://omnihub.zendesk.com/api/v2/tickets/{tid}.json",
+        "requester_id": user_id(person.person_id),
+        "submitter_id": user_id(person.person_id),
+        "assignee_id": 361_000_000_001,
+        "status": status,
+        "subject": subject,
+        "description": f"{subject} (order help)",
+        "priority": rng.choice(("low", "normal", "normal", "high")),
+        "type": "question",
+        "tags": tags,
+        "via": {"channel": rng.choice(("email", "web", "chat"))},
+        "created_at": iso_z(at),
+        "updated_at": iso_z(updated),
+        "satisfaction_rating": None,
+    }
+    # A few tickets are deleted (spam, duplicates): the export still lists them.
+    deleted = rng.random() < 0.03
+    return record(PLATFORM, "tickets", tid, at, updated, payload, deleted), payload
+
+
+def render(
+    person: Person, email: str, ctx: WorldContext, rng: random.Random
+) -> tuple[list[Record], list[Truth]]:
+    if not person.support:
+        return [], []
+    pid = person.person_id
+    uid = user_id(pid)
+    created = person.first_seen
+    out: list[Record] = []
+    truth: list[Truth] = []
+    the_email = platform_email(person, email, rng, ctx.noise)
+    phone = platform_phone(person, rng, ctx.noise)
+    if the_email is None and phone is None:
+        the_email = email
+
+    for k in range(rng.choice((1, 1, 1, 2, 3))):
+        at = ctx.moment(rng, created + timedelta(minutes=k + 1))
+        rec, payload = ticket(person, k, ctx, rng, at)
+        out.append(rec)
+        truth.append((PLATFORM, "tickets", rec.id, pid))
+        if payload["status"] in ("solved", "closed") and rng.random() < 0.5:
+            rated = ctx.moment(rng, at + timedelta(hours=1))
+            rid = 5_000_000 + int(rec.id)
+            score = rng.choices(("good", "bad"), (0.75, 0.25))[0]
+            rating = {
+                "id": rid,
+                "url": f"https://omnihub.zendesk.com/api/v2/satisfaction_ratings/{rid}.json",
+                "assignee_id": payload["assignee_id"],
+                "requester_id": uid,
+                "ticket_id": int(rec.id),
+                "score": score,
+                "comment": "Thanks!" if score == "good" else "Took too long",
+                "created_at": iso_z(rated),
+                "updated_at": iso_z(rated),
+            }
+            out.append(record(PLATFORM, "satisfaction_ratings", rid, rated, rated, rating))
+            truth.append((PLATFORM, "satisfaction_ratings", str(rid), pid))
+
+    payload = {
+        "id": uid,
+        "url": f"https://omnihub.zendesk.com/api/v2/users/{uid}.json",
+        "name": f"{person.first_name} {person.last_name}",
+        "email": the_email,
+        "phone": phone,
+        "role": "end-user",
+        "active": True,
+        "verified": the_email is not None,
+        "locale": "en-US",
+        "time_zone": "Eastern Time (US & Canada)",
+        "tags": [],
+        "user_fields": {},
+        "created_at": iso_z(created),
+        "updated_at": iso_z(created),
+    }
+    out.append(record(PLATFORM, "users", uid, created, created, payload))
+    truth.append((PLATFORM, "users", str(uid), pid))
+    return out, truth

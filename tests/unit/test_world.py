@@ -1,0 +1,159 @@
+"""The sandbox world: deterministic, consistent with its ground truth, realistically messy."""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from sandbox.store import TruthStore, WorldStore
+from sandbox.world import advance, generate
+
+PEOPLE = 1000
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("world") / "w"
+    generate(path, people=PEOPLE, seed=7)
+    return path
+
+
+def _records(path: Path) -> list[tuple]:
+    with sqlite3.connect(path / "world.sqlite") as conn:
+        return conn.execute(
+            "select platform, stream, id, created_at, updated_at, deleted, payload "
+            "from records order by platform, stream, id"
+        ).fetchall()
+
+
+def _payloads(path: Path, platform: str, stream: str) -> list[dict]:
+    with WorldStore(path) as store:
+        rows = store.conn.execute(
+            "select payload from records where platform = ? and stream = ? and deleted = 0",
+            (platform, stream),
+        ).fetchall()
+    return [json.loads(r[0]) for r in rows]
+
+
+def test_same_seed_same_world_other_seed_other_world(world: Path, tmp_path: Path) -> None:
+    generate(tmp_path / "again", people=PEOPLE, seed=7)
+    generate(tmp_path / "other", people=PEOPLE, seed=8)
+    assert _records(tmp_path / "again") == _records(world)
+    assert _records(tmp_path / "other") != _records(world)
+
+
+def test_every_person_bearing_record_has_its_person(world: Path) -> None:
+    with WorldStore(world) as store, TruthStore(world) as truth:
+        truth.conn.execute(f"attach database '{world / 'world.sqlite'}' as w")
+        missing = truth.conn.execute(
+            "select r.platform, r.stream, count(*) from w.records r "
+            "left join record_person t using (platform, stream, id) "
+            "where t.person_id is null and r.stream not in "
+            "('products', 'lists', 'metrics', 'campaigns', 'insights', 'locations') "
+            "group by 1, 2"
+        ).fetchall()
+        assert missing == []
+        # an order belongs to the person its customer belongs to
+        mismatched = truth.conn.execute(
+            "select count(*) from w.records o "
+            "join record_person po on po.platform = 'shopify' and po.stream = 'orders' "
+            "  and po.id = o.id "
+            "join record_person pc on pc.platform = 'shopify' and pc.stream = 'customers' "
+            "  and pc.id = cast(json_extract(o.payload, '$.customer.id') as text) "
+            "where o.platform = 'shopify' and o.stream = 'orders' and po.person_id != pc.person_id"
+        ).fetchone()[0]
+        assert mismatched == 0
+        assert store.count("shopify", "orders") > 0
+
+
+def test_timestamps_before_now_and_counters_consistent(world: Path) -> None:
+    with WorldStore(world) as store:
+        now = store.now()
+        assert store.conn.execute(
+            "select count(*) from records where updated_at >= ? or created_at > updated_at",
+            (now,),
+        ).fetchone() == (0,)
+        per_customer = dict(
+            store.conn.execute(
+                "select json_extract(payload, '$.customer.id'), count(*) from records "
+                "where platform = 'shopify' and stream = 'orders' group by 1"
+            ).fetchall()
+        )
+    for customer in _payloads(world, "shopify", "customers"):
+        assert customer["orders_count"] == per_customer.get(customer["id"], 0)
+
+
+def test_identifiers_are_messy_in_the_intended_ways(world: Path) -> None:
+    emails = [c["email"] for c in _payloads(world, "shopify", "customers") if c["email"]]
+    emails += [
+        p["attributes"]["email"]
+        for p in _payloads(world, "klaviyo", "profiles")
+        if p["attributes"]["email"]
+    ]
+    assert any(e != e.strip() or e != e.lower() for e in emails), "case/whitespace variants"
+    assert any("+" in e.split("@")[0] for e in emails), "plus addressing"
+    junk = Counter(e for e in emails if e in ("test@test.com", "noemail@example.com"))
+    phones = [c.get("phone_number") for c in _payloads(world, "square", "customers")]
+    assert any(p and re.match(r"^\(\d{3}\) \d{3}-\d{4}$", p) for p in phones), "national format"
+    assert any((p and p.startswith("+44")) or (p or "").startswith("0044") for p in phones) or any(
+        (p or "").startswith(("+49", "+33", "0049", "0033", "0")) for p in phones
+    ), "non-US numbers"
+    with TruthStore(world) as truth:
+        shared = truth.conn.execute(
+            "select count(*) from people where household_of is not null"
+        ).fetchone()[0]
+        bridges = truth.conn.execute("select count(*) from people where bridge = 1").fetchone()[0]
+    assert shared > 0 and bridges > 0
+    assert sum(junk.values()) >= 1 or PEOPLE < 1000
+
+
+def test_bridged_people_are_only_transitively_linked(world: Path) -> None:
+    with TruthStore(world) as truth:
+        pid = truth.conn.execute("select person_id from people where bridge = 1").fetchone()[0]
+        ids = dict(
+            truth.conn.execute(
+                "select platform || '/' || stream, id from record_person where person_id = ? "
+                "and stream in ('customers', 'profiles')",
+                (pid,),
+            ).fetchall()
+        )
+    with WorldStore(world) as store:
+        shop = store.get_record("shopify", "customers", ids["shopify/customers"])
+        square = store.get_record("square", "customers", ids["square/customers"])
+    assert shop is not None and square is not None
+    assert shop.payload["phone"] is None
+    assert "email_address" not in square.payload
+
+
+def test_advance_adds_and_updates_deterministically(world: Path, tmp_path: Path) -> None:
+    import shutil
+
+    a, b = tmp_path / "a", tmp_path / "b"
+    shutil.copytree(world, a)
+    shutil.copytree(world, b)
+    with WorldStore(a) as store:
+        before_now = store.now()
+        before_max_seq = store.next_seq()
+    info = advance(a)
+    advance(b)
+    assert _records(a) == _records(b)
+    assert info.new_people > 0 and info.created > 0 and info.updated > 0 and info.deleted > 0
+    with WorldStore(a) as store:
+        assert store.now() > before_now
+        changed = store.conn.execute(
+            "select count(*), min(updated_at) from records where seq >= ?", (before_max_seq,)
+        ).fetchone()
+        assert changed[0] >= info.created + info.updated
+        assert changed[1] >= before_now
+        assert (
+            store.conn.execute(
+                "select count(*) from records where seq >= ? and created_at < ?",
+                (before_max_seq, before_now),
+            ).fetchone()[0]
+            > 0
+        ), "some existing records were updated"
