@@ -1,0 +1,121 @@
+"""Shopify customer tags as a sync destination.
+
+Uses the GraphQL Admin API's `tagsAdd` / `tagsRemove` mutations
+(https://shopify.dev/docs/api/admin-graphql/latest/mutations/tagsAdd): they
+add or remove only the named tags, so tags set by staff or other apps are
+never clobbered (a REST `PUT customers/{id}.json` would replace them all).
+Several aliased mutations go in one request, within the query cost limit;
+GraphQL throttling arrives as HTTP 200 with `errors[].extensions.code ==
+"THROTTLED"` and is waited out by the HTTP layer, per `throttleStatus`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import requests
+
+from connectors.errors import ConnectorError
+from connectors.http import HttpClient
+from connectors.shopify.client import ShopifySettings, make_client
+from connectors.sync.engine import Outcome, Row, SyncSpec
+
+# tagsAdd/tagsRemove cost 10 points each; 25 per request stays far below the
+# 1,000-point single-query maximum and near the 50 points/s restore rate.
+MUTATIONS_PER_REQUEST = 25
+_MISSING = "does not exist"
+
+
+def graphql_throttle(response: requests.Response) -> float | None:
+    """Seconds to wait when a GraphQL response says THROTTLED, else None."""
+    if response.status_code != 200:
+        return None
+    try:
+        body = response.json()
+    except ValueError:
+        return None
+    errors = body.get("errors") if isinstance(body, dict) else None
+    if not errors or not any(
+        (e.get("extensions") or {}).get("code") == "THROTTLED" for e in errors
+    ):
+        return None
+    cost = (body.get("extensions") or {}).get("cost") or {}
+    status = cost.get("throttleStatus") or {}
+    needed = float(cost.get("requestedQueryCost") or 0) - float(
+        status.get("currentlyAvailable") or 0
+    )
+    rate = float(status.get("restoreRate") or 50) or 50.0
+    return max(1.0, needed / rate)
+
+
+def _mutation(operation: str, count: int) -> str:
+    variables = ", ".join(f"$id{i}: ID!" for i in range(count))
+    fields = "\n".join(
+        f"  m{i}: {operation}(id: $id{i}, tags: $tags) {{ node {{ id }} userErrors "
+        "{ field message } }"
+        for i in range(count)
+    )
+    return (
+        f"mutation omnihub{operation.capitalize()}({variables}, $tags: [String!]!) {{\n{fields}\n}}"
+    )
+
+
+class ShopifyCustomerTags:
+    """Membership of an audience as one customer tag on each member."""
+
+    def __init__(self, client: HttpClient, tag: str, key: str) -> None:
+        self.client = client
+        self.tag = tag
+        self.key = key
+        """The audience column holding Shopify's numeric customer id."""
+        self.batch_size = MUTATIONS_PER_REQUEST
+        self.api_calls = 0
+
+    def _apply(self, operation: str, keys: Sequence[str]) -> list[Outcome]:
+        variables: dict[str, Any] = {"tags": [self.tag]}
+        for i, key in enumerate(keys):
+            variables[f"id{i}"] = f"gid://shopify/Customer/{key}"
+        self.api_calls += 1
+        response = self.client.post(
+            "graphql.json", json={"query": _mutation(operation, len(keys)), "variables": variables}
+        )
+        body = response.json()
+        if body.get("errors"):
+            messages = "; ".join(str(e.get("message")) for e in body["errors"])
+            raise ConnectorError(f"shopify {operation} refused the whole request: {messages}")
+        data = body.get("data") or {}
+        outcomes = []
+        for i, key in enumerate(keys):
+            result = data.get(f"m{i}") or {}
+            errors = result.get("userErrors") or []
+            if not errors:
+                outcomes.append(Outcome(key, True, ref=f"gid://shopify/Customer/{key}"))
+            elif operation == "tagsRemove" and any(_MISSING in e["message"] for e in errors):
+                # Gone from Shopify (deleted/redacted): it carries no tag, as wanted.
+                outcomes.append(Outcome(key, True))
+            else:
+                outcomes.append(Outcome(key, False, "; ".join(e["message"] for e in errors)))
+        return outcomes
+
+    def add(self, rows: Sequence[Row]) -> list[Outcome]:
+        return self._apply("tagsAdd", [str(r[self.key]) for r in rows])
+
+    def remove(self, keys: Sequence[str]) -> list[Outcome]:
+        return self._apply("tagsRemove", list(keys))
+
+    def update(self, rows: Sequence[Row]) -> list[Outcome]:
+        # A tag has no fields to update: membership is all there is.
+        return [Outcome(str(r[self.key]), True) for r in rows]
+
+
+def make_destination(spec: SyncSpec, env: Mapping[str, str]) -> ShopifyCustomerTags:
+    if spec.object != "customer_tag":
+        raise ConnectorError(
+            f"sync {spec.name}: Shopify supports object 'customer_tag', not {spec.object!r}"
+        )
+    settings = ShopifySettings.from_env(env)
+    client = make_client(
+        settings, rate_per_s=None, pacing_hook=None, throttle_detector=graphql_throttle
+    )
+    return ShopifyCustomerTags(client, spec.target, spec.key)

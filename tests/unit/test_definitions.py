@@ -1,0 +1,44 @@
+"""The code location loads, and its asset graph is the reviewed one."""
+
+from __future__ import annotations
+
+from orchestration.definitions import defs
+
+
+def _graph() -> dict[str, tuple[str | None, list[str]]]:
+    graph = defs.resolve_asset_graph()
+    return {
+        key.to_user_string(): (
+            graph.get(key).group_name,
+            sorted(p.to_user_string() for p in graph.get(key).parent_keys),
+        )
+        for key in graph.get_all_asset_keys()
+    }
+
+
+def test_asset_graph_snapshot() -> None:
+    # A change to the graph shows up here as a reviewable diff.
+    assert _graph() == {
+        "raw/shopify/customers": ("raw_shopify", []),
+        "staging/shopify/stg_shopify__customers": ("staging", ["raw/shopify/customers"]),
+        "marts/audiences/shopify_returning_customers": (
+            "audiences",
+            ["staging/shopify/stg_shopify__customers"],
+        ),
+        "syncs/shopify/shopify_returning_customers": (
+            "syncs",
+            ["marts/audiences/shopify_returning_customers"],
+        ),
+    }
+
+
+def test_dbt_tests_are_blocking_checks() -> None:
+    graph = defs.resolve_asset_graph()
+    checks = list(graph.asset_check_keys)
+    assert checks
+    assert all(graph.get_check_spec(c).blocking for c in checks)
+
+
+def test_daily_job_selects_everything() -> None:
+    job = defs.resolve_job_def("daily")
+    assert len(job.asset_layer.selected_asset_keys) == len(_graph())
