@@ -18,15 +18,29 @@ from rich.table import Table
 from warehouse import Warehouse
 
 # Metadata keys shown per layer, in order; absent keys are left blank.
-_INGEST_KEYS = ("rows_landed", "pages", "quarantined", "retries", "cursor_after")
-_SYNC_KEYS = ("planned_adds", "planned_removes", "confirmed", "rejected", "skipped", "api_calls")
+_INGEST_KEYS = ("rows_landed", "pages", "quarantined", "retries", "rate_limit_waits", "duration_s")
+_SYNC_KEYS = (
+    "planned_adds",
+    "planned_removes",
+    "confirmed",
+    "rejected",
+    "skipped",
+    "api_calls",
+    "duration_s",
+)
 
 
-def run_daily_job(instance: DagsterInstance | None = None) -> ExecuteInProcessResult:
+def run_daily_job(
+    instance: DagsterInstance | None = None, log_level: str = "INFO"
+) -> ExecuteInProcessResult:
     from orchestration.definitions import defs
 
     job = defs.resolve_job_def("daily")
-    return job.execute_in_process(instance=instance or DagsterInstance.get(), raise_on_error=False)
+    return job.execute_in_process(
+        instance=instance or DagsterInstance.get(),
+        raise_on_error=False,
+        run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
+    )
 
 
 def _value(entry: Any) -> Any:
@@ -52,7 +66,7 @@ def _row_count(warehouse: Warehouse, relation: str) -> int | None:
 def print_run_summary(
     result: ExecuteInProcessResult, warehouse: Warehouse, elapsed_s: float
 ) -> None:
-    console = Console()
+    console = Console(width=max(120, Console().width))
     mats = _materializations(result)
 
     ingest = Table(title="Ingested (raw landing)", title_justify="left")

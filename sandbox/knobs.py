@@ -44,8 +44,9 @@ def default_rate_limits() -> dict[str, RateLimit]:
         "square": RateLimit(500, 50),
         # Shopify REST leaky bucket: 40 / 2 per s (Plus: 400 / 20) -> Plus.
         "shopify": RateLimit(400, 20),
-        # Shopify GraphQL cost bucket: 1000 points restoring 50/s (standard plan).
-        "shopify_graphql": RateLimit(1000, 50),
+        # Shopify GraphQL cost bucket: 1000 points restoring 100/s (Standard plan,
+        # https://shopify.dev/docs/apps/build/apis/graphql-admin/rate-limits).
+        "shopify_graphql": RateLimit(1000, 100),
         # Zendesk: 700 requests/min (Enterprise).
         "zendesk": RateLimit(700, 700 / 60),
         # Zendesk incremental exports: 10/min (30 with High Volume) -> burst 100, then 10/min.

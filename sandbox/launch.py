@@ -62,8 +62,9 @@ def run_demo(people: int, seed: int) -> int:
         # import after the environment is set mirrors how Dagster loads it.
         from orchestration.summary import print_run_summary, run_daily_job
 
+        print("running the daily job: ingest -> dbt build (models + tests) -> syncs ...")
         started = time.perf_counter()
-        result = run_daily_job()
+        result = run_daily_job(log_level="WARNING")
         elapsed = time.perf_counter() - started
         print_run_summary(result, Warehouse.from_env(), elapsed)
         return 0 if result.success else 1

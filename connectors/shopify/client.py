@@ -1,8 +1,11 @@
 """Shopify Admin API access: settings from the environment and the HTTP client.
 
-Rate limits (https://shopify.dev/docs/api/usage/rate-limits): REST is a leaky
-bucket of 40 requests draining at 2/s, reported on every response as
-`X-Shopify-Shop-Api-Call-Limit: used/40`; GraphQL is metered in cost points.
+Rate limits (https://shopify.dev/docs/api/admin-rest/usage/rate-limits): REST
+is a leaky bucket whose size depends on the plan (40 requests draining at 2/s
+on Standard, 400 at 20/s on Plus: always 20 s worth), reported on every
+response as `X-Shopify-Shop-Api-Call-Limit: used/size`. The client paces from
+that header, so it uses what the shop's plan allows without hitting 429.
+GraphQL is metered in cost points (see destination.py).
 """
 
 from __future__ import annotations
@@ -16,8 +19,8 @@ from connectors.errors import NotConfigured
 from connectors.http import HttpClient
 
 DEFAULT_API_VERSION = "2025-01"
-REST_LEAK_PER_S = 2.0
-REST_BUCKET = 40
+# A REST bucket drains its whole size in this many seconds, whatever the plan.
+REST_BUCKET_DRAIN_S = 20.0
 # Start slowing down when the bucket is this full, so the 429 never comes.
 _PACE_ABOVE = 0.75
 
@@ -57,15 +60,11 @@ def call_limit_pacing(response: requests.Response) -> float:
     except ValueError:
         return 0.0
     excess = used - size * _PACE_ABOVE
-    return max(0.0, excess / REST_LEAK_PER_S)
+    return max(0.0, excess / (size / REST_BUCKET_DRAIN_S)) if size else 0.0
 
 
 def make_client(settings: ShopifySettings, **overrides: object) -> HttpClient:
-    options: dict[str, object] = {
-        "rate_per_s": REST_LEAK_PER_S,
-        "burst": REST_BUCKET * _PACE_ABOVE,
-        "pacing_hook": call_limit_pacing,
-    }
+    options: dict[str, object] = {"pacing_hook": call_limit_pacing}
     options.update(overrides)
     return HttpClient(
         platform="shopify",
