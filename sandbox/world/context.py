@@ -72,15 +72,10 @@ def meta_ts(dt: datetime) -> str:
 
 
 def opaque_id(prefix: str, *parts: object, length: int = 26) -> str:
-    """Deterministic vendor-looking opaque id (Klaviyo ULIDs, Square ids)."""
-    digest = hashlib.blake2b(f"{prefix}:{':'.join(map(str, parts))}".encode(), digest_size=20)
-    alphabet = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
-    value = int.from_bytes(digest.digest(), "big")
-    out = []
-    for _ in range(length):
-        value, r = divmod(value, 32)
-        out.append(alphabet[r])
-    return "".join(out)
+    """Deterministic vendor-looking opaque id (Klaviyo ULIDs, Square ids): uppercase
+    hex, a subset of the Crockford base-32 alphabet those ids use."""
+    seed = f"{prefix}:{':'.join(map(str, parts))}".encode()
+    return hashlib.blake2b(seed, digest_size=(length + 1) // 2).hexdigest()[:length].upper()
 
 
 def record(

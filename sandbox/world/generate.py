@@ -133,6 +133,14 @@ def generate(
     with WorldStore(world_dir, create=True) as world, TruthStore(world_dir, create=True) as truth:
         world.conn.execute("pragma synchronous=off")
         truth.conn.execute("pragma synchronous=off")
+        # Bulk load first, index after: maintaining the secondary indexes row by
+        # row is what makes large worlds slow (random B-tree inserts).
+        indexes = world.conn.execute(
+            "select name, sql from sqlite_master where type = 'index' "
+            "and tbl_name = 'records' and sql is not null"
+        ).fetchall()
+        for name, _ in indexes:
+            world.conn.execute(f"drop index {name}")
         truth.conn.executescript(_PEOPLE_SCHEMA)
         with world.transaction():
             for key, value in {
@@ -165,6 +173,8 @@ def generate(
                 records.extend(recs)
                 rows.extend(t)
             seq = _write(world, truth, records, rows, chunk, seq, info.counts)
+        for _, sql in indexes:
+            world.conn.execute(sql)
     info.elapsed_s = time.perf_counter() - started
     return info
 
