@@ -76,6 +76,7 @@ def run_ui(people: int, seed: int) -> int:
         print("Dagster UI on http://127.0.0.1:3000 (Ctrl-C stops it and the emulator)")
         command = [sys.executable, "-m", "dagster", "dev", "-w", "workspace.yaml", "-p", "3000"]
         try:
-            return subprocess.call(command, env={**os.environ, **env})
+            path = f"{Path(sys.prefix) / 'bin'}{os.pathsep}{os.environ.get('PATH', '')}"
+            return subprocess.call(command, env={**os.environ, **env, "PATH": path})
         except KeyboardInterrupt:
             return 0

@@ -25,9 +25,12 @@ def omnihub_dbt_models(
 
 
 def _dbt_executable() -> str:
-    """The dbt installed beside this interpreter (the project's venv), else PATH's."""
-    beside = Path(sys.executable).parent / "dbt"
-    return str(beside) if beside.exists() else (shutil.which("dbt") or "dbt")
+    """The dbt installed in this interpreter's environment (the project's venv), else
+    PATH's: Dagster's code server is not always started with the venv on PATH."""
+    for candidate in (Path(sys.prefix) / "bin" / "dbt", Path(sys.executable).parent / "dbt"):
+        if candidate.exists():
+            return str(candidate)
+    return shutil.which("dbt") or "dbt"
 
 
 defs = Definitions(
