@@ -88,6 +88,16 @@ def _people_row(p: Person) -> tuple:
     )
 
 
+def _write_truth(truth: TruthStore, rows: list[tuple], people: list[Person]) -> None:
+    truth.conn.execute("begin")
+    truth.put(rows)
+    truth.conn.executemany(
+        "insert or replace into people values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [_people_row(p) for p in people],
+    )
+    truth.conn.execute("commit")
+
+
 def _write(
     world: WorldStore,
     truth: TruthStore,
@@ -99,13 +109,7 @@ def _write(
 ) -> int:
     with world.transaction():
         seq = world.put_records(records, start_seq=seq)
-    truth.conn.execute("begin")
-    truth.put(rows)
-    truth.conn.executemany(
-        "insert or replace into people values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [_people_row(p) for p in people],
-    )
-    truth.conn.execute("commit")
+    _write_truth(truth, rows, people)
     for r in records:
         counts[(r.platform, r.stream)] = counts.get((r.platform, r.stream), 0) + 1
     return seq
@@ -316,11 +320,5 @@ def _advance_one_day(world_dir: Path) -> AdvanceInfo:
             world.set_meta("now", format_ts(day_end))
             world.set_meta("day", day + 1)
             world.set_meta("next_person_id", next_pid + len(newcomers))
-        truth.conn.execute("begin")
-        truth.put(rows)
-        truth.conn.executemany(
-            "insert or replace into people values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [_people_row(p) for p in newcomers],
-        )
-        truth.conn.execute("commit")
+        _write_truth(truth, rows, newcomers)
         return info
