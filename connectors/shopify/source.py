@@ -47,6 +47,11 @@ class Endpoint:
 
 ENDPOINTS = {
     "customers": Endpoint("customers", "customers.json", "customers"),
+    # status=any: open, closed and cancelled orders alike (the default is open only).
+    "orders": Endpoint("orders", "orders.json", "orders", (("status", "any"),)),
+    # Abandoned checkouts; the endpoint lists open (not yet recovered) ones by default.
+    "checkouts": Endpoint("checkouts", "checkouts.json", "checkouts"),
+    "products": Endpoint("products", "products.json", "products"),
 }
 
 
@@ -166,3 +171,15 @@ def stream(name: str, env: Mapping[str, str], **client_overrides: Any) -> Shopif
 
 def customers_stream(env: Mapping[str, str]) -> ShopifyStream:
     return stream("customers", env)
+
+
+def orders_stream(env: Mapping[str, str]) -> ShopifyStream:
+    return stream("orders", env)
+
+
+def checkouts_stream(env: Mapping[str, str]) -> ShopifyStream:
+    return stream("checkouts", env)
+
+
+def products_stream(env: Mapping[str, str]) -> ShopifyStream:
+    return stream("products", env)

@@ -20,6 +20,9 @@ def test_asset_graph_snapshot() -> None:
     # A change to the graph shows up here as a reviewable diff.
     assert _graph() == {
         "raw/shopify/customers": ("raw_shopify", []),
+        "raw/shopify/orders": ("raw_shopify", []),
+        "raw/shopify/checkouts": ("raw_shopify", []),
+        "raw/shopify/products": ("raw_shopify", []),
         "staging/shopify/stg_shopify__customers": ("staging", ["raw/shopify/customers"]),
         "marts/audiences/shopify_returning_customers": (
             "audiences",
