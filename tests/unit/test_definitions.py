@@ -23,6 +23,10 @@ def test_asset_graph_snapshot() -> None:
         "raw/shopify/orders": ("raw_shopify", []),
         "raw/shopify/checkouts": ("raw_shopify", []),
         "raw/shopify/products": ("raw_shopify", []),
+        "raw/klaviyo/profiles": ("raw_klaviyo", []),
+        "raw/klaviyo/events": ("raw_klaviyo", []),
+        "raw/klaviyo/lists": ("raw_klaviyo", []),
+        "raw/klaviyo/metrics": ("raw_klaviyo", []),
         "staging/shopify/stg_shopify__customers": ("staging", ["raw/shopify/customers"]),
         "marts/audiences/shopify_returning_customers": (
             "audiences",
