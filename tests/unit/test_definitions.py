@@ -27,6 +27,9 @@ def test_asset_graph_snapshot() -> None:
         "raw/klaviyo/events": ("raw_klaviyo", []),
         "raw/klaviyo/lists": ("raw_klaviyo", []),
         "raw/klaviyo/metrics": ("raw_klaviyo", []),
+        "raw/zendesk/users": ("raw_zendesk", []),
+        "raw/zendesk/tickets": ("raw_zendesk", []),
+        "raw/zendesk/satisfaction_ratings": ("raw_zendesk", []),
         "staging/shopify/stg_shopify__customers": ("staging", ["raw/shopify/customers"]),
         "marts/audiences/shopify_returning_customers": (
             "audiences",
