@@ -12,13 +12,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from connectors.errors import ConnectorError
 from connectors.http import HttpClient
 from connectors.ingest import Page, split_valid
 from connectors.klaviyo.client import KlaviyoSettings, make_client
+from connectors.timestamps import iso, parse_ts
 
 DEFAULT_LOOKBACK = timedelta(minutes=5)
 
@@ -45,19 +46,6 @@ ENDPOINTS = {
 }
 
 
-def _parse_ts(value: Any) -> datetime | None:
-    if value in (None, ""):
-        return None
-    parsed = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    if parsed.tzinfo is None:
-        raise ValueError(f"timestamp without offset: {value}")
-    return parsed.astimezone(UTC)
-
-
-def _iso(value: datetime) -> str:
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 @dataclass
 class KlaviyoStream:
     endpoint: Endpoint
@@ -72,7 +60,7 @@ class KlaviyoStream:
     def _updated_at(self, record: dict[str, Any]) -> datetime | None:
         attributes = record.get("attributes") or {}
         field = self.endpoint.time_field or "updated"
-        return _parse_ts(attributes.get(field))
+        return parse_ts(attributes.get(field))
 
     def pages(self, cursor: dict[str, Any] | None) -> Iterator[Page]:
         since = (cursor or {}).get("since")
@@ -82,7 +70,7 @@ class KlaviyoStream:
             params.append(("sort", field))
             if since:
                 params.append(("filter", f"greater-than({field},{since})"))
-        floor = _parse_ts(since)
+        floor = parse_ts(since)
         newest: datetime | None = None
         url: str | None = self.endpoint.path
         while url:
@@ -106,7 +94,7 @@ class KlaviyoStream:
             if field and newest is not None:
                 resume = newest - self.lookback
                 # never move the cursor backwards (an empty or old page keeps it)
-                next_cursor = {"since": _iso(max(resume, floor) if floor else resume)}
+                next_cursor = {"since": iso(max(resume, floor) if floor else resume)}
             yield Page(records, quarantined, next_cursor)
 
 

@@ -18,7 +18,6 @@ staging keeps the newest per id, so nothing doubles downstream.
 
 from __future__ import annotations
 
-import email.utils
 import logging
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -30,6 +29,7 @@ from connectors.errors import ClientError, ConnectorError
 from connectors.http import HttpClient
 from connectors.ingest import Page, split_valid
 from connectors.shopify.client import ShopifySettings, make_client
+from connectors.timestamps import iso, parse_ts, resume_point, server_time
 
 log = logging.getLogger("omnihub.shopify")
 
@@ -55,32 +55,12 @@ ENDPOINTS = {
 }
 
 
-def _parse_ts(value: Any) -> datetime | None:
-    if value in (None, ""):
-        return None
-    parsed = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    if parsed.tzinfo is None:
-        raise ValueError(f"timestamp without offset: {value}")
-    return parsed.astimezone(UTC)
-
-
-def _iso(value: datetime) -> str:
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 def _next_page_info(links: Mapping[str, Any]) -> str | None:
     nxt = links.get("next")
     if not nxt:
         return None
     values = parse_qs(urlsplit(nxt["url"]).query).get("page_info")
     return values[0] if values else None
-
-
-def _server_time(headers: Mapping[str, str]) -> datetime | None:
-    try:
-        return email.utils.parsedate_to_datetime(headers["Date"]).astimezone(UTC)
-    except (KeyError, TypeError, ValueError):
-        return None
 
 
 @dataclass
@@ -106,8 +86,8 @@ class ShopifyStream:
         state = dict(cursor or {})
         updated_at_min: str | None = state.get("updated_at_min")
         page_info: str | None = state.get("page_info")
-        max_seen = _parse_ts(state.get("max_updated_at"))
-        started = _parse_ts(state.get("traversal_started_at"))
+        max_seen = parse_ts(state.get("max_updated_at"))
+        started = parse_ts(state.get("traversal_started_at"))
 
         while True:
             if page_info:
@@ -128,7 +108,7 @@ class ShopifyStream:
                     continue
                 raise
             if started is None:
-                started = _server_time(response.headers) or datetime.now(UTC)
+                started = server_time(response.headers) or datetime.now(UTC)
             try:
                 items = response.json()[self.endpoint.items_key]
             except (ValueError, KeyError, TypeError) as exc:
@@ -140,7 +120,7 @@ class ShopifyStream:
             records, quarantined = split_valid(
                 items,
                 id_of=lambda r: r.get("id"),
-                updated_at_of=lambda r: _parse_ts(r.get("updated_at")),
+                updated_at_of=lambda r: parse_ts(r.get("updated_at")),
             )
             for record in records:
                 if record.updated_at and (max_seen is None or record.updated_at > max_seen):
@@ -150,14 +130,13 @@ class ShopifyStream:
                 next_cursor = {
                     "updated_at_min": updated_at_min,
                     "page_info": page_info,
-                    "max_updated_at": _iso(max_seen) if max_seen else None,
-                    "traversal_started_at": _iso(started),
+                    "max_updated_at": iso(max_seen) if max_seen else None,
+                    "traversal_started_at": iso(started),
                 }
             else:
-                resume_from = updated_at_min
-                if max_seen is not None:
-                    resume_from = _iso(min(max_seen, started) - self.lookback)
-                next_cursor = {"updated_at_min": resume_from}
+                next_cursor = {
+                    "updated_at_min": resume_point(max_seen, started, self.lookback, updated_at_min)
+                }
             yield Page(records, quarantined, next_cursor)
             if not page_info:
                 return

@@ -17,25 +17,17 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from connectors.errors import ConnectorError
 from connectors.http import HttpClient
 from connectors.ingest import Page, split_valid
+from connectors.timestamps import parse_ts
 from connectors.zendesk.client import EXPORT_PER_MIN, ZendeskSettings, make_client
 
 EXPORT_PAGE = 1000
 DEFAULT_LOOKBACK = timedelta(minutes=5)
-
-
-def _parse_ts(value: Any) -> datetime | None:
-    if value in (None, ""):
-        return None
-    parsed = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    if parsed.tzinfo is None:
-        raise ValueError(f"timestamp without offset: {value}")
-    return parsed.astimezone(UTC)
 
 
 def _json(response: Any, stream: str) -> dict[str, Any]:
@@ -73,7 +65,7 @@ class IncrementalExport:
             records, quarantined = split_valid(
                 body.get(self.name) or [],
                 id_of=lambda r: r.get("id"),
-                updated_at_of=lambda r: _parse_ts(r.get("updated_at")),
+                updated_at_of=lambda r: parse_ts(r.get("updated_at")),
                 deleted_of=lambda r: r.get("status") == "deleted",
             )
             new_after = body.get("after_cursor")
@@ -107,7 +99,7 @@ class SatisfactionRatings:
             records, quarantined = split_valid(
                 body.get(self.name) or [],
                 id_of=lambda r: r.get("id"),
-                updated_at_of=lambda r: _parse_ts(r.get("updated_at")),
+                updated_at_of=lambda r: parse_ts(r.get("updated_at")),
             )
             for record in records:
                 if record.updated_at:
