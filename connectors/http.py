@@ -144,10 +144,10 @@ class TokenBucket:
         return 0.0 if self.tokens >= 0 else -self.tokens / self.rate
 
 
-# A throttle detector returns seconds to wait (0 = no hint) when a response that
-# is not a 429 still means "throttled" (Meta error code 17, Shopify GraphQL THROTTLED),
-# or None when the response is not throttled.
-ThrottleDetector = Callable[[requests.Response], float | None]
+# A vendor's own reading of a response, for vendors whose status codes do not say
+# it all (Meta answers 400 for expired tokens and for throttling; Shopify GraphQL
+# throttles with 200): (verdict, seconds to wait or None), or None for the default.
+ResponseClassifier = Callable[[requests.Response], tuple[Verdict, float | None] | None]
 # A pacing hook reads limit headers and returns seconds to wait before the next call.
 PacingHook = Callable[[requests.Response], float]
 
@@ -162,7 +162,7 @@ class HttpClient:
     rate_per_s: float | None = None
     burst: float | None = None
     pacing_hook: PacingHook | None = None
-    throttle_detector: ThrottleDetector | None = None
+    classifier: ResponseClassifier | None = None
     policy: RetryPolicy = field(default_factory=RetryPolicy)
     timeout: tuple[float, float] = DEFAULT_TIMEOUT
     sleep: Callable[[float], None] = time.sleep
@@ -254,15 +254,12 @@ class HttpClient:
                 if hold > 0:
                     self._hold_until = max(self._hold_until, self.clock() + hold)
 
-            verdict = classify(response.status_code)
-            throttle_hint = (
-                self.throttle_detector(response)
-                if self.throttle_detector and verdict is Verdict.OK
-                else None
-            )
-            if verdict is Verdict.OK and throttle_hint is None:
+            verdict, vendor_hint = classify(response.status_code), None
+            if self.classifier is not None:
+                verdict, vendor_hint = self.classifier(response) or (verdict, None)
+            if verdict is Verdict.OK:
                 return response
-            if verdict is Verdict.RATE_LIMITED or throttle_hint is not None:
+            if verdict is Verdict.RATE_LIMITED:
                 waits += 1
                 if waits > self.policy.max_rate_limit_waits:
                     raise RateLimitExhausted(
@@ -270,8 +267,8 @@ class HttpClient:
                         "is shared with other apps or set very low. Rerun later."
                     )
                 hint = parse_retry_after(response.headers.get("Retry-After"))
-                if hint is None and throttle_hint:
-                    hint = throttle_hint
+                if hint is None:
+                    hint = vendor_hint
                 delay = self._backoff(min(waits, 6), hint)
                 log.info("%s: rate limited, waiting %.1fs (wait %d)", what, delay, waits)
                 self.stats.rate_limit_waits += 1

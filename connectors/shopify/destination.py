@@ -17,7 +17,7 @@ from typing import Any
 import requests
 
 from connectors.errors import ConnectorError
-from connectors.http import HttpClient
+from connectors.http import HttpClient, Verdict
 from connectors.shopify.client import ShopifySettings, make_client
 from connectors.sync.engine import Outcome, Row, SyncSpec
 
@@ -28,8 +28,8 @@ MUTATION_COST = 10
 _MISSING = "does not exist"
 
 
-def graphql_throttle(response: requests.Response) -> float | None:
-    """Seconds to wait when a GraphQL response says THROTTLED, else None."""
+def graphql_throttle(response: requests.Response) -> tuple[Verdict, float | None] | None:
+    """A GraphQL response that says THROTTLED (with HTTP 200) is a rate limit."""
     if response.status_code != 200:
         return None
     try:
@@ -46,8 +46,8 @@ def graphql_throttle(response: requests.Response) -> float | None:
     needed = float(cost.get("requestedQueryCost") or 0) - float(
         status.get("currentlyAvailable") or 0
     )
-    rate = float(status.get("restoreRate") or 50) or 50.0
-    return max(1.0, needed / rate)
+    rate = float(status.get("restoreRate") or 100) or 100.0
+    return Verdict.RATE_LIMITED, max(1.0, needed / rate)
 
 
 def graphql_pacing(response: requests.Response) -> float:
@@ -131,5 +131,5 @@ def make_destination(spec: SyncSpec, env: Mapping[str, str]) -> ShopifyCustomerT
             f"sync {spec.name}: Shopify supports object 'customer_tag', not {spec.object!r}"
         )
     settings = ShopifySettings.from_env(env)
-    client = make_client(settings, pacing_hook=graphql_pacing, throttle_detector=graphql_throttle)
+    client = make_client(settings, pacing_hook=graphql_pacing, classifier=graphql_throttle)
     return ShopifyCustomerTags(client, spec.target, spec.key)
