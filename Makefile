@@ -42,9 +42,11 @@ format: install
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
-## bench: benchmarks that print figures (see benchmarks/)
-bench: install
+## bench: benchmarks that print figures (see benchmarks/); installs the peers they compare with
+bench: manifest
+	$(PY) -m pip install --quiet --disable-pip-version-check -c requirements.lock -e ".[dev,bench]"
 	$(PY) benchmarks/generate_world.py --people 1000 100000
+	$(PY) benchmarks/ingest.py --people 100000
 
 clean:
 	rm -rf data dbt_project/target dbt_project/logs

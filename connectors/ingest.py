@@ -9,11 +9,13 @@ was committed.
 from __future__ import annotations
 
 import json
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from queue import Full, Queue
 from typing import Any, Protocol
 
 from connectors.http import HttpClient
@@ -50,6 +52,52 @@ class StreamResult:
     duration_s: float = 0.0
 
 
+def _text(raw: Any) -> str:
+    return json.dumps(raw, separators=(",", ":"), default=str)
+
+
+def _prefetched(pages: Iterator[Page], depth: int = 2) -> Iterator[Page]:
+    """Fetch the next pages in a thread while the current one is being landed.
+
+    Network time and warehouse time overlap instead of adding up; at most
+    `depth` pages wait in memory. Pages come out in order, so each cursor still
+    lands after the pages before it; an error in the fetching thread is raised
+    here, after the pages fetched before it were landed.
+    """
+    queue: Queue[tuple[str, Any]] = Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def produce() -> None:
+        try:
+            for page in pages:
+                while not stop.is_set():
+                    try:
+                        queue.put(("page", page), timeout=0.1)
+                        break
+                    except Full:
+                        continue
+                if stop.is_set():
+                    return
+            queue.put(("done", None))
+        except BaseException as exc:  # handed to the consumer, re-raised there
+            queue.put(("error", exc))
+
+    worker = threading.Thread(target=produce, name="omnihub-prefetch", daemon=True)
+    worker.start()
+    try:
+        while True:
+            kind, item = queue.get()
+            if kind == "page":
+                yield item
+            elif kind == "error":
+                raise item
+            else:
+                return
+    finally:
+        stop.set()
+        worker.join(timeout=5)
+
+
 def split_valid(
     raw_records: list[dict[str, Any]],
     *,
@@ -61,18 +109,18 @@ def split_valid(
     good: list[LandedRecord] = []
     bad: list[QuarantinedRecord] = []
     for raw in raw_records:
-        text = json.dumps(raw, separators=(",", ":"), default=str)
         if not isinstance(raw, dict):
-            bad.append(QuarantinedRecord("record is not a JSON object", text))
+            bad.append(QuarantinedRecord("record is not a JSON object", _text(raw)))
             continue
         record_id = id_of(raw)
         if record_id in (None, ""):
-            bad.append(QuarantinedRecord("missing id", text))
+            bad.append(QuarantinedRecord("missing id", _text(raw)))
             continue
         try:
             updated = updated_at_of(raw)
         except (TypeError, ValueError) as exc:
-            bad.append(QuarantinedRecord(f"unparseable updated_at: {exc}", text, str(record_id)))
+            reason = f"unparseable updated_at: {exc}"
+            bad.append(QuarantinedRecord(reason, _text(raw), str(record_id)))
             continue
         good.append(LandedRecord(str(record_id), updated, raw, deleted_of(raw)))
     return good, bad
@@ -93,19 +141,20 @@ def run_stream(
     result = StreamResult(stream.platform, stream.name, cursor_before=cursor, cursor_after=cursor)
     stats_before = (stream.client.stats.retries, stream.client.stats.rate_limit_waits)
     try:
-        for page in stream.pages(cursor):
-            result.rows_landed += landing.land_page(
-                stream.platform,
-                stream.name,
-                page.records,
-                page.quarantined,
-                page.next_cursor,
-                batch_id,
-            )
-            result.pages += 1
-            result.quarantined += len(page.quarantined)
-            result.deleted += sum(1 for r in page.records if r.deleted)
-            result.cursor_after = page.next_cursor
+        with landing.warehouse.session():
+            for page in _prefetched(stream.pages(cursor)):
+                result.rows_landed += landing.land_page(
+                    stream.platform,
+                    stream.name,
+                    page.records,
+                    page.quarantined,
+                    page.next_cursor,
+                    batch_id,
+                )
+                result.pages += 1
+                result.quarantined += len(page.quarantined)
+                result.deleted += sum(1 for r in page.records if r.deleted)
+                result.cursor_after = page.next_cursor
     finally:
         result.retries = stream.client.stats.retries - stats_before[0]
         result.rate_limit_waits = stream.client.stats.rate_limit_waits - stats_before[1]

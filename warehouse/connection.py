@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -61,6 +62,7 @@ class Warehouse:
     url: str
     lock_timeout_s: float = DEFAULT_LOCK_TIMEOUT_S
     _engine: Engine | None = field(default=None, init=False, repr=False)
+    _local: threading.local = field(default_factory=threading.local, init=False, repr=False)
 
     # -- construction -------------------------------------------------------
     @classmethod
@@ -139,10 +141,57 @@ class Warehouse:
             lock.release()
 
     @contextmanager
+    def session(self, max_hold_s: float = 2.0) -> Iterator[None]:
+        """Reuse one connection for a run of transactions in this thread (e.g. every
+        page of a stream): opening the DuckDB file per page costs more than landing
+        the page. The connection and the writer lock are handed back after
+        `max_hold_s`, between two transactions, so other processes still get
+        their turn; each `transaction()` inside still commits on its own."""
+        if getattr(self._local, "session", False):
+            yield
+            return
+        self._local.session, self._local.max_hold = True, max_hold_s
+        try:
+            yield
+        finally:
+            self._release()
+            self._local.session = False
+
+    def _release(self) -> None:
+        held = getattr(self._local, "held", None)
+        if held is not None:
+            self._local.held = None
+            conn, lock_cm = held
+            try:
+                conn.close()
+            finally:
+                lock_cm.__exit__(None, None, None)
+
+    @contextmanager
     def transaction(self) -> Iterator[Connection]:
         """One transaction: committed when the block ends, rolled back on any error."""
-        with self.exclusive(), self.engine().begin() as conn:
-            yield conn
+        if not getattr(self._local, "session", False):
+            with self.exclusive(), self.engine().begin() as conn:
+                yield conn
+            return
+        if getattr(self._local, "held", None) is None:
+            lock_cm = self.exclusive()
+            lock_cm.__enter__()
+            try:
+                conn = self.engine().connect()
+            except BaseException:
+                lock_cm.__exit__(None, None, None)
+                raise
+            self._local.held, self._local.since = (conn, lock_cm), time.monotonic()
+        conn = self._local.held[0]
+        try:
+            with conn.begin():
+                yield conn
+        except BaseException:
+            self._release()
+            raise
+        if time.monotonic() - self._local.since > self._local.max_hold:
+            self._release()
 
     def dispose(self) -> None:
         if self._engine is not None:
