@@ -70,7 +70,7 @@ def child_bare(env: dict[str, str]) -> dict:
 
     session = requests.Session()
     session.headers.update(
-        {"Authorization": f"Klaviyo-API-Key {env['KLAVIYO_API_KEY']}", "revision": "2024-10-15"}
+        {"Authorization": f"Klaviyo-API-Key {env['KLAVIYO_API_KEY']}", "revision": "2026-01-15"}
     )
     url: str | None = f"{env['KLAVIYO_BASE_URL']}/api/events"
     params: dict | None = {"page[size]": "1000", "sort": "datetime"}
@@ -109,7 +109,7 @@ def child_dlt(env: dict[str, str], workdir: Path) -> dict:
                 "base_url": f"{env['KLAVIYO_BASE_URL']}/",
                 "headers": {
                     "Authorization": f"Klaviyo-API-Key {env['KLAVIYO_API_KEY']}",
-                    "revision": "2024-10-15",
+                    "revision": "2026-01-15",
                 },
                 "paginator": {"type": "json_link", "next_url_path": "links.next"},
             },

@@ -32,6 +32,7 @@ from enum import Enum
 from typing import Any
 from urllib.parse import urlsplit
 
+import orjson
 import requests
 
 from connectors.errors import (
@@ -315,3 +316,10 @@ class HttpClient:
 
     def post(self, path_or_url: str, **kwargs: Any) -> requests.Response:
         return self.request("POST", path_or_url, **kwargs)
+
+
+def json_of(response: requests.Response) -> Any:
+    """The response body decoded with orjson: several times faster than the
+    stdlib decoder `response.json()` uses, which matters on 1,000-record pages.
+    Raises ValueError (orjson.JSONDecodeError) on a malformed body, as `.json()` does."""
+    return orjson.loads(response.content)

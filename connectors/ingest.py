@@ -8,7 +8,6 @@ was committed.
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 import uuid
@@ -20,6 +19,7 @@ from typing import Any, Protocol
 
 from connectors.http import HttpClient
 from warehouse import LandedRecord, Landing, QuarantinedRecord
+from warehouse.landing import payload_text
 
 
 @dataclass
@@ -27,6 +27,9 @@ class Page:
     records: list[LandedRecord]
     quarantined: list[QuarantinedRecord]
     next_cursor: dict[str, Any]
+    on_landed: Callable[[], None] | None = None
+    """Called once the page and its cursor committed (e.g. to remove a spool
+    segment it came from); never called for a page that did not land."""
 
 
 class SourceStream(Protocol):
@@ -53,7 +56,7 @@ class StreamResult:
 
 
 def _text(raw: Any) -> str:
-    return json.dumps(raw, separators=(",", ":"), default=str)
+    return payload_text(raw)
 
 
 def _prefetched(pages: Iterator[Page], depth: int = 2) -> Iterator[Page]:
@@ -151,6 +154,8 @@ def run_stream(
                     page.next_cursor,
                     batch_id,
                 )
+                if page.on_landed is not None:
+                    page.on_landed()
                 result.pages += 1
                 result.quarantined += len(page.quarantined)
                 result.deleted += sum(1 for r in page.records if r.deleted)

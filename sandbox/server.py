@@ -9,10 +9,14 @@ handler; every write is logged to the world's `writes` table, refused or not.
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import json
 import logging
 import threading
 import time
+import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -33,6 +37,7 @@ SANDBOX_CREDENTIALS: dict[str, str] = {
     "META_PAGE_ID": "2000000000000001",  # the Page whose lead forms are read
     "SQUARE_ACCESS_TOKEN": "EAAAsandboxOmnihubSquareToken",
     "SHOPIFY_ACCESS_TOKEN": "shpat_sandbox0mn1hub00000000000000",
+    "SHOPIFY_CLIENT_SECRET": "shpss_sandbox0mn1hub00000000000000",  # signs webhooks
     "ZENDESK_EMAIL": "omnihub@sandbox.example",
     "ZENDESK_API_TOKEN": "sandboxOmnihubZendeskToken",
 }
@@ -228,6 +233,9 @@ class _Handler(BaseHTTPRequestHandler):
                 return Response(200, {"status": "ok"})
             if path == "/_sandbox/advance" and method == "POST":
                 return self._advance(json.loads(body or b"{}"))
+            if path == "/_sandbox/shopify/deliver-webhooks" and method == "POST":
+                address = json.loads(body or b"{}")["address"]
+                return Response(200, deliver_shopify_webhooks(self.store, address))
         except (ValueError, TypeError, KeyError) as exc:
             return Response(400, {"error": str(exc)})
         return Response(404, {"error": f"no control endpoint {method} {path}"})
@@ -322,3 +330,57 @@ def serve_forever(world_dir: str | Path, host: str = "127.0.0.1", port: int = 0)
         pass
     finally:
         server._httpd.server_close()
+
+
+def deliver_shopify_webhooks(store: WorldStore, address: str) -> dict[str, Any]:
+    """POST a `customers/redact` webhook for every customer deleted since the last
+    delivery, signed as Shopify signs them. Undelivered ones stay pending."""
+    secret = SANDBOX_CREDENTIALS["SHOPIFY_CLIENT_SECRET"]
+    since = int(store.get_meta("shopify_webhooks_seq") or 0)
+    rows = store.conn.execute(
+        "select id, updated_at, seq, payload from records where platform = 'shopify' "
+        "and stream = 'customers' and deleted = 1 and seq > ? order by seq",
+        (since,),
+    ).fetchall()
+    delivered, failed = 0, 0
+    for customer_id, updated_at, seq, payload in rows:
+        customer = json.loads(payload)
+        body = json.dumps(
+            {
+                "shop_id": 1,
+                "shop_domain": "omnihub-sandbox.myshopify.com",
+                "customer": {
+                    "id": int(customer_id),
+                    "email": customer.get("email"),
+                    "phone": customer.get("phone"),
+                },
+                "orders_to_redact": [],
+            }
+        ).encode()
+        request = urllib.request.Request(
+            address,
+            data=body,
+            method="POST",
+            headers={
+                "Content-Type": "application/json",
+                "X-Shopify-Topic": "customers/redact",
+                # Computed here, independently of the connector under test.
+                "X-Shopify-Hmac-Sha256": base64.b64encode(
+                    hmac.new(secret.encode(), body, hashlib.sha256).digest()
+                ).decode(),
+                "X-Shopify-Shop-Domain": "omnihub-sandbox.myshopify.com",
+                "X-Shopify-Webhook-Id": f"sandbox-redact-{seq}",
+                "X-Shopify-Triggered-At": updated_at,
+            },
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:
+                ok = 200 <= response.status < 300
+        except OSError:
+            ok = False
+        if not ok:
+            failed += 1
+            break  # in order: the next call retries from here
+        delivered += 1
+        store.set_meta("shopify_webhooks_seq", seq)
+    return {"delivered": delivered, "failed": failed, "pending": len(rows) - delivered}

@@ -18,7 +18,7 @@ from connectors.errors import NotConfigured
 from connectors.http import HttpClient
 
 DEFAULT_BASE_URL = "https://a.klaviyo.com"
-REVISION = "2024-10-15"
+REVISION = "2026-01-15"  # the first revision where GET /api/events takes page[size] (max 1000)
 STEADY_PER_S = 700 / 60  # profiles: 700/min steady
 BURST = 75
 

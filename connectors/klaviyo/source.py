@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from connectors.errors import ConnectorError
-from connectors.http import HttpClient
+from connectors.http import HttpClient, json_of
 from connectors.ingest import Page, split_valid
 from connectors.klaviyo.client import KlaviyoSettings, make_client
 from connectors.timestamps import iso, parse_ts
@@ -76,7 +76,7 @@ class KlaviyoStream:
         while url:
             response = self.client.get(url, params=params if url == self.endpoint.path else None)
             try:
-                body = response.json()
+                body = json_of(response)
                 data, links = body["data"], body.get("links") or {}
             except (ValueError, KeyError, TypeError) as exc:
                 raise ConnectorError(

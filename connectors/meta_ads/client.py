@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import requests
 
 from connectors.errors import NotConfigured
-from connectors.http import HttpClient, Verdict
+from connectors.http import HttpClient, Verdict, json_of
 
 DEFAULT_BASE_URL = "https://graph.facebook.com"
 DEFAULT_API_VERSION = "v23.0"
@@ -70,7 +70,7 @@ def classify_graph_error(response: requests.Response) -> tuple[Verdict, float | 
     if response.status_code < 400:
         return None
     try:
-        error = response.json().get("error") or {}
+        error = json_of(response).get("error") or {}
     except ValueError:
         return None
     code = error.get("code")

@@ -20,7 +20,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from connectors.errors import ConnectorError, NotConfigured
-from connectors.http import HttpClient
+from connectors.http import HttpClient, json_of
 from connectors.ingest import Page, split_valid
 from connectors.meta_ads.client import MetaSettings, make_client
 from connectors.timestamps import parse_ts
@@ -34,7 +34,7 @@ LEAD_FIELDS = "id,created_time,ad_id,adset_id,campaign_id,form_id,field_data,is_
 
 def _data(response: Any, stream: str) -> tuple[list[Any], str | None]:
     try:
-        body = response.json()
+        body = json_of(response)
         return body["data"], (body.get("paging") or {}).get("next")
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise ConnectorError(

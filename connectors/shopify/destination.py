@@ -17,7 +17,7 @@ from typing import Any
 import requests
 
 from connectors.errors import ConnectorError
-from connectors.http import HttpClient, Verdict
+from connectors.http import HttpClient, Verdict, json_of
 from connectors.shopify.client import ShopifySettings, make_client
 from connectors.sync.engine import Outcome, Row, SyncSpec
 
@@ -33,7 +33,7 @@ def graphql_throttle(response: requests.Response) -> tuple[Verdict, float | None
     if response.status_code != 200:
         return None
     try:
-        body = response.json()
+        body = json_of(response)
     except ValueError:
         return None
     errors = body.get("errors") if isinstance(body, dict) else None
@@ -54,7 +54,7 @@ def graphql_pacing(response: requests.Response) -> float:
     """Hold off until the cost bucket can pay for the next full request, so the
     THROTTLED response never comes."""
     try:
-        cost = (response.json().get("extensions") or {}).get("cost") or {}
+        cost = (json_of(response).get("extensions") or {}).get("cost") or {}
     except (ValueError, AttributeError):
         return 0.0
     status = cost.get("throttleStatus") or {}
@@ -96,7 +96,7 @@ class ShopifyCustomerTags:
         response = self.client.post(
             "graphql.json", json={"query": _mutation(operation, len(keys)), "variables": variables}
         )
-        body = response.json()
+        body = json_of(response)
         if body.get("errors"):
             messages = "; ".join(str(e.get("message")) for e in body["errors"])
             raise ConnectorError(f"shopify {operation} refused the whole request: {messages}")

@@ -26,9 +26,10 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from connectors.errors import ClientError, ConnectorError
-from connectors.http import HttpClient
+from connectors.http import HttpClient, json_of
 from connectors.ingest import Page, split_valid
 from connectors.shopify.client import ShopifySettings, make_client
+from connectors.shopify.webhooks import Spool, SpoolDrain, spool_dir
 from connectors.timestamps import iso, parse_ts, resume_point, server_time
 
 log = logging.getLogger("omnihub.shopify")
@@ -70,6 +71,8 @@ class ShopifyStream:
     endpoint: Endpoint
     client: HttpClient
     lookback: timedelta = DEFAULT_LOOKBACK
+    deletions: SpoolDrain | None = None
+    """Customers only: deletions received as webhooks, landed after the pages."""
     platform: str = "shopify"
 
     @property
@@ -110,7 +113,7 @@ class ShopifyStream:
             if started is None:
                 started = server_time(response.headers) or datetime.now(UTC)
             try:
-                items = response.json()[self.endpoint.items_key]
+                items = json_of(response)[self.endpoint.items_key]
             except (ValueError, KeyError, TypeError) as exc:
                 raise ConnectorError(
                     f"shopify/{self.name}: a page was not the expected JSON "
@@ -139,13 +142,18 @@ class ShopifyStream:
                 }
             yield Page(records, quarantined, next_cursor)
             if not page_info:
-                return
+                break
+        if self.deletions is not None:
+            yield from self.deletions.pages(next_cursor)
 
 
 def stream(name: str, env: Mapping[str, str], **client_overrides: Any) -> ShopifyStream:
     settings = ShopifySettings.from_env(env)
     lookback = timedelta(seconds=float(env.get("SHOPIFY_LOOKBACK_S") or 300))
-    return ShopifyStream(ENDPOINTS[name], make_client(settings, **client_overrides), lookback)
+    deletions = SpoolDrain(Spool(spool_dir(env))) if name == "customers" else None
+    return ShopifyStream(
+        ENDPOINTS[name], make_client(settings, **client_overrides), lookback, deletions=deletions
+    )
 
 
 def customers_stream(env: Mapping[str, str]) -> ShopifyStream:

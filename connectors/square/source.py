@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from connectors.errors import ConnectorError
-from connectors.http import HttpClient
+from connectors.http import HttpClient, json_of
 from connectors.ingest import Page, split_valid
 from connectors.square.client import SquareSettings, make_client
 from connectors.timestamps import iso, parse_ts, resume_point, server_time
@@ -32,7 +32,7 @@ LOCATIONS_PER_SEARCH = 10
 
 def _json(response: Any, stream: str) -> dict[str, Any]:
     try:
-        body = response.json()
+        body = json_of(response)
         if not isinstance(body, dict):
             raise TypeError("not an object")
         return body

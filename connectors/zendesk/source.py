@@ -21,7 +21,7 @@ from datetime import timedelta
 from typing import Any
 
 from connectors.errors import ConnectorError
-from connectors.http import HttpClient
+from connectors.http import HttpClient, json_of
 from connectors.ingest import Page, split_valid
 from connectors.timestamps import parse_ts
 from connectors.zendesk.client import EXPORT_PER_MIN, ZendeskSettings, make_client
@@ -32,7 +32,7 @@ DEFAULT_LOOKBACK = timedelta(minutes=5)
 
 def _json(response: Any, stream: str) -> dict[str, Any]:
     try:
-        body = response.json()
+        body = json_of(response)
         if not isinstance(body, dict):
             raise TypeError("not an object")
         return body

@@ -128,3 +128,59 @@ def test_sigkill_mid_stream_then_rerun_equals_uninterrupted_run(
         ).one()
     assert rows == distinct == len(expected)  # nothing lost, nothing twice
     assert _latest(wh, "customers") == expected
+
+
+def test_redacted_customer_arrives_by_webhook_and_is_marked_deleted(
+    emulator: EmulatorServer, duckdb_warehouse: Warehouse, tmp_path: Path
+) -> None:
+    import threading
+    from wsgiref.simple_server import WSGIRequestHandler, make_server
+
+    import requests
+
+    from connectors.shopify.webhooks import Spool, receiver_app
+
+    env = {**emulator.env(), "OMNIHUB_DATA_DIR": str(tmp_path)}
+    landing = Landing(duckdb_warehouse)
+    run_stream(stream("customers", env), landing)
+    advance(emulator.world_dir)  # redacts one customer
+    with WorldStore(emulator.world_dir) as world:
+        redacted = {
+            r[0]
+            for r in world.conn.execute(
+                "select id from records where platform = 'shopify' and stream = 'customers' "
+                "and deleted = 1"
+            )
+        }
+    assert redacted
+
+    class Quiet(WSGIRequestHandler):
+        def log_message(self, *args: object) -> None:
+            pass
+
+    app = receiver_app(Spool(tmp_path / "spool"), env["SHOPIFY_CLIENT_SECRET"])
+    with make_server("127.0.0.1", 0, app, handler_class=Quiet) as server:
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        address = f"http://127.0.0.1:{server.server_port}/webhooks"
+        delivered = requests.post(
+            f"{emulator.url}/_sandbox/shopify/deliver-webhooks",
+            json={"address": address},
+            timeout=30,
+        ).json()
+        server.shutdown()
+    assert delivered == {"delivered": len(redacted), "failed": 0, "pending": 0}
+
+    result = run_stream(stream("customers", env), landing)
+    assert result.deleted == len(redacted)
+    with duckdb_warehouse.transaction() as conn:
+        latest_deleted = {
+            r[0]
+            for r in conn.execute(
+                sa.text(
+                    "select id from raw.shopify__customers qualify row_number() over "
+                    "(partition by id order by updated_at desc, _loaded_at desc) = 1 "
+                    "and deleted"
+                )
+            )
+        }
+    assert latest_deleted == redacted

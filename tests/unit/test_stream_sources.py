@@ -83,7 +83,7 @@ def test_klaviyo_profiles_follow_links_and_cursor_is_newest_minus_lookback(
     first = _query(responses.calls[0])
     assert first["sort"] == ["updated"] and "filter" not in first
     assert first["additional-fields[profile]"] == ["subscriptions"]
-    assert responses.calls[0].request.headers["revision"] == "2024-10-15"
+    assert responses.calls[0].request.headers["revision"] == "2026-01-15"
     assert responses.calls[0].request.headers["Authorization"] == "Klaviyo-API-Key pk_test"
     assert result.cursor_after == {"since": "2026-05-02T09:55:00Z"}
 
