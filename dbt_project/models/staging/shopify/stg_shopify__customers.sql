@@ -8,15 +8,7 @@ source as (
 
 latest as (
 
-    -- The raw table is append-only and the connector re-reads a lookback window,
-    -- so the same version can land more than once: keep the newest per id.
-    select
-        *,
-        row_number() over (
-            partition by id
-            order by updated_at desc, _loaded_at desc
-        ) as version_rank
-    from source
+    {{ latest_versions('source') }}
 
 ),
 
@@ -28,11 +20,15 @@ renamed as (
 
         -- strings
         nullif(lower(trim({{ json_text('payload', 'email') }})), '') as email,
+        {{ normalize_email(json_text('payload', 'email')) }} as email_normalized,
         nullif(trim({{ json_text('payload', 'phone') }}), '') as phone,
+        {{ normalize_phone(json_text('payload', 'phone'), json_text('payload', ['default_address', 'country_code'])) }} as phone_e164,
+        upper({{ json_text('payload', ['default_address', 'country_code']) }}) as country_code,
         nullif(trim({{ json_text('payload', 'first_name') }}), '') as first_name,
         nullif(trim({{ json_text('payload', 'last_name') }}), '') as last_name,
         coalesce({{ json_text('payload', 'tags') }}, '') as tags,
         {{ json_text('payload', ['email_marketing_consent', 'state']) }} as email_marketing_state,
+        {{ json_text('payload', ['sms_marketing_consent', 'state']) }} as sms_marketing_state,
 
         -- numerics
         cast({{ json_text('payload', 'orders_count') }} as integer) as orders_count,
@@ -43,15 +39,19 @@ renamed as (
             {{ json_text('payload', ['email_marketing_consent', 'state']) }} = 'subscribed',
             false
         ) as accepts_email_marketing,
+        coalesce(
+            {{ json_text('payload', ['sms_marketing_consent', 'state']) }} = 'subscribed',
+            false
+        ) as accepts_sms_marketing,
 
         -- timestamps
+        {{ to_utc(json_text('payload', ['email_marketing_consent', 'consent_updated_at'])) }} as email_consent_updated_at,
+        {{ to_utc(json_text('payload', ['sms_marketing_consent', 'consent_updated_at'])) }} as sms_consent_updated_at,
         {{ to_utc(json_text('payload', 'created_at')) }} as created_at,
         updated_at,
         _loaded_at
 
     from latest
-    where version_rank = 1
-        and not deleted
 
 )
 

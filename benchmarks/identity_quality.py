@@ -1,0 +1,201 @@
+"""How well identity resolution finds real people, and how fast.
+
+    .venv/bin/python benchmarks/identity_quality.py --people 100000 --seed 7 11 23
+
+For each seed: generate the world (cached under data/bench/), ingest every
+stream from the emulator into a fresh DuckDB, `dbt build` the identity and
+customer models, then compare the record -> customer assignment with the
+sandbox's ground truth (record -> person):
+
+- pairwise precision: of the record pairs put in one customer, the share that
+  are one person; recall: of the record pairs that are one person, the share
+  put in one customer; F1;
+- over-merged: customers holding records of more than one person;
+  split: people whose records landed in more than one customer;
+- throughput: source records / seconds spent in the identity models
+  (int_identity__*), from dbt's own per-model timings;
+- a cross-check: the same edges partitioned by networkx (if installed) or a
+  union-find in Python must give exactly the SQL components.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sqlite3
+import sys
+import tempfile
+import time
+from collections import Counter, defaultdict
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _sandbox import ingest_all, run_dbt, serve, world_for
+
+ENTITY_STREAM = {
+    ("shopify", "customer"): "customers",
+    ("klaviyo", "profile"): "profiles",
+    ("square", "customer"): "customers",
+    ("zendesk", "user"): "users",
+    ("meta_ads", "lead"): "leads",
+}
+
+
+def _pairs(counts: Counter) -> int:
+    return sum(n * (n - 1) // 2 for n in counts.values())
+
+
+def score(assignment: dict[str, str], truth: dict[str, int]) -> dict[str, float]:
+    keys = [k for k in assignment if k in truth]
+    by_cell = Counter((assignment[k], truth[k]) for k in keys)
+    by_customer = Counter(assignment[k] for k in keys)
+    by_person = Counter(truth[k] for k in keys)
+    tp, predicted, actual = _pairs(by_cell), _pairs(by_customer), _pairs(by_person)
+    precision = tp / predicted if predicted else 1.0
+    recall = tp / actual if actual else 1.0
+    people_per_customer: dict[str, set[int]] = defaultdict(set)
+    customers_per_person: dict[int, set[str]] = defaultdict(set)
+    for k in keys:
+        people_per_customer[assignment[k]].add(truth[k])
+        customers_per_person[truth[k]].add(assignment[k])
+    return {
+        "records": len(keys),
+        "unmatched_records": len(assignment) - len(keys),
+        "customers": len(by_customer),
+        "people": len(by_person),
+        "precision": precision,
+        "recall": recall,
+        "f1": 2 * precision * recall / (precision + recall) if precision + recall else 0.0,
+        "over_merged_customers": sum(1 for s in people_per_customer.values() if len(s) > 1),
+        "split_people": sum(1 for s in customers_per_person.values() if len(s) > 1),
+    }
+
+
+def _truth(world: Path) -> dict[str, int]:
+    wanted = {stream: entity for (platform, entity), stream in ENTITY_STREAM.items()}
+    out: dict[str, int] = {}
+    with sqlite3.connect(world / "truth.sqlite") as conn:
+        for platform, stream, rid, person in conn.execute(
+            "select platform, stream, id, person_id from record_person"
+        ):
+            entity = wanted.get(stream) if (platform, wanted.get(stream)) in ENTITY_STREAM else None
+            if entity:
+                out[f"{platform}:{entity}:{rid}"] = person
+    return out
+
+
+def cross_check(conn) -> bool:
+    """Partition the same (record, identifier) graph in Python; compare with SQL."""
+    members = conn.execute(
+        "select record_key, identifier_key from intermediate.int_identity__identifiers"
+    ).fetchall()
+    sql = dict(
+        conn.execute(
+            "select record_key, component from intermediate.int_identity__components"
+        ).fetchall()
+    )
+    try:
+        import networkx as nx
+
+        graph = nx.Graph()
+        graph.add_nodes_from(sql)
+        graph.add_edges_from((r, "id:" + i) for r, i in members)
+        groups = [{n for n in c if not n.startswith("id:")} for c in nx.connected_components(graph)]
+    except ImportError:
+        parent: dict[str, str] = {k: k for k in sql}
+
+        def find(x: str) -> str:
+            while parent.setdefault(x, x) != x:
+                parent[x] = parent[parent[x]]
+                x = parent[x]
+            return x
+
+        for r, i in members:
+            parent[find(r)] = find("id:" + i)
+        grouped: dict[str, set[str]] = defaultdict(set)
+        for k in sql:
+            grouped[find(k)].add(k)
+        groups = list(grouped.values())
+    by_sql: dict[int, set[str]] = defaultdict(set)
+    for k, c in sql.items():
+        by_sql[c].add(k)
+    return sorted(map(sorted, groups)) == sorted(map(sorted, by_sql.values()))
+
+
+def run(people: int, seed: int) -> dict[str, float]:
+    import duckdb
+
+    from warehouse import Warehouse
+
+    world = world_for(people, seed)
+    emulator = serve(world)
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            warehouse = Warehouse.duckdb(Path(tmp) / "omnihub.duckdb")
+            started = time.perf_counter()
+            ingest_all(emulator.env, warehouse)
+            ingest_s = time.perf_counter() - started
+            timings = run_dbt(
+                warehouse,
+                "build",
+                "--select",
+                "+customers",
+                "+identity_links",
+                "--exclude",
+                "test_type:unit",
+                env={"OMNIHUB_AS_OF": emulator.env["OMNIHUB_AS_OF"]},
+            )
+            warehouse.dispose()
+            conn = duckdb.connect(str(Path(tmp) / "omnihub.duckdb"), read_only=True)
+            assignment = dict(
+                conn.execute(
+                    "select record_key, customer_id from intermediate.int_identity__assignments "
+                    "where is_current"
+                ).fetchall()
+            )
+            identical = cross_check(conn)
+            conn.close()
+    finally:
+        emulator.stop()
+    result = score(assignment, _truth(world))
+    identity_s = sum(
+        t for k, t in timings.items() if ".int_identity__" in k and k.startswith("model.")
+    )
+    result.update(
+        seed=seed,
+        ingest_s=ingest_s,
+        identity_s=identity_s,
+        records_per_s=len(assignment) / identity_s if identity_s else float("nan"),
+        dbt_build_s=timings["__wall__"],
+        partition_matches_python=identical,
+    )
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
+    parser.add_argument("--people", type=int, default=100_000)
+    parser.add_argument("--seed", type=int, nargs="+", default=[7])
+    args = parser.parse_args()
+    print(
+        f"{'seed':>5} {'records':>9} {'customers':>9} {'people':>8} {'precision':>9} "
+        f"{'recall':>7} {'F1':>6} {'over-merged':>11} {'split':>6} {'rec/s':>9} "
+        f"{'identity s':>10} {'same as py':>10}"
+    )
+    for seed in args.seed:
+        r = run(args.people, seed)
+        print(
+            f"{r['seed']:>5} {r['records']:>9,} {r['customers']:>9,} {r['people']:>8,} "
+            f"{r['precision']:>9.4f} {r['recall']:>7.4f} {r['f1']:>6.4f} "
+            f"{r['over_merged_customers']:>11,} {r['split_people']:>6,} "
+            f"{r['records_per_s']:>9,.0f} {r['identity_s']:>10.1f} "
+            f"{'yes' if r['partition_matches_python'] else 'NO':>10}",
+            flush=True,
+        )
+    print("targets at 100k people: precision >= 0.995, recall >= 0.98; >= 60,000 records/s")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,30 @@
+with
+
+source as (
+
+    select * from {{ source('shopify', 'checkouts') }}
+
+),
+
+latest as (
+
+    {{ latest_versions('source') }}
+
+),
+
+lines as (
+
+    select
+        {{ json_text('line.value', 'id') }} as shopify_checkout_line_id,
+        cast(latest.id as varchar) as shopify_checkout_id,
+        {{ json_text('line.value', 'product_id') }} as shopify_product_id,
+        {{ json_text('line.value', 'sku') }} as sku,
+        {{ json_text('line.value', 'title') }} as title,
+        cast({{ json_text('line.value', 'quantity') }} as integer) as quantity,
+        cast({{ json_text('line.value', 'price') }} as decimal(18, 2)) as unit_price
+    from latest
+    {{ unnest_json_array(json_get('latest.payload', 'line_items'), 'line') }}
+
+)
+
+select * from lines

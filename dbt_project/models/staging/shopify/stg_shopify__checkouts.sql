@@ -1,0 +1,45 @@
+with
+
+source as (
+
+    select * from {{ source('shopify', 'checkouts') }}
+
+),
+
+latest as (
+
+    {{ latest_versions('source') }}
+
+),
+
+renamed as (
+
+    select
+        -- ids
+        cast(id as varchar) as shopify_checkout_id,
+        {{ json_text('payload', 'token') }} as checkout_token,
+        {{ json_text('payload', ['customer', 'id']) }} as shopify_customer_id,
+
+        -- strings
+        nullif(lower(trim({{ json_text('payload', 'email') }})), '') as email,
+        {{ normalize_email(json_text('payload', 'email')) }} as email_normalized,
+        {{ json_text('payload', 'currency') }} as currency,
+        {{ json_text('payload', 'abandoned_checkout_url') }} as recovery_url,
+
+        -- numerics
+        cast({{ json_text('payload', 'total_price') }} as decimal(18, 2)) as total_price,
+
+        -- booleans
+        {{ json_text('payload', 'completed_at') }} is not null as is_completed,
+
+        -- timestamps
+        {{ to_utc(json_text('payload', 'created_at')) }} as created_at,
+        {{ to_utc(json_text('payload', 'completed_at')) }} as completed_at,
+        updated_at,
+        _loaded_at
+
+    from latest
+
+)
+
+select * from renamed

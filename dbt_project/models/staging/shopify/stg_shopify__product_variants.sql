@@ -1,0 +1,22 @@
+with
+
+source as (
+
+    select * from {{ source('shopify', 'products') }}
+
+),
+
+latest as (
+
+    {{ latest_versions('source') }}
+
+)
+
+select
+    {{ json_text('variant.value', 'id') }} as shopify_variant_id,
+    cast(latest.id as varchar) as shopify_product_id,
+    {{ json_text('variant.value', 'sku') }} as sku,
+    {{ json_text('variant.value', 'title') }} as variant_title,
+    cast({{ json_text('variant.value', 'price') }} as decimal(18, 2)) as price
+from latest
+{{ unnest_json_array(json_get('latest.payload', 'variants'), 'variant') }}

@@ -1,0 +1,49 @@
+with
+
+source as (
+
+    select * from {{ source('square', 'orders') }}
+
+),
+
+latest as (
+
+    {{ latest_versions('source') }}
+
+),
+
+renamed as (
+
+    select
+        -- ids
+        cast(id as varchar) as square_order_id,
+        {{ json_text('payload', 'location_id') }} as location_id,
+        {{ json_text('payload', 'customer_id') }} as square_customer_id,
+
+        -- strings
+        {{ json_text('payload', 'state') }} as order_state,
+        {{ json_text('payload', ['source', 'name']) }} as source_name,
+        {{ json_text('payload', ['total_money', 'currency']) }} as currency,
+
+        -- numerics: Square money is an integer amount in the currency's smallest unit
+        cast(cast({{ json_text('payload', ['total_money', 'amount']) }} as decimal(18, 2)) / 100 as decimal(18, 2)) as total_price,
+        case
+            when {{ json_text('payload', 'state') }} = 'COMPLETED'
+            then cast(
+                (cast({{ json_text('payload', ['total_money', 'amount']) }} as decimal(18, 2))
+                - coalesce(cast({{ json_text('payload', ['return_amounts', 'total_money', 'amount']) }} as decimal(18, 2)), 0))
+                / 100 as decimal(18, 2))
+            else cast(0 as decimal(18, 2))
+        end as net_revenue,
+
+        -- timestamps
+        {{ to_utc(json_text('payload', 'created_at')) }} as ordered_at,
+        {{ to_utc(json_text('payload', 'closed_at')) }} as closed_at,
+        updated_at,
+        _loaded_at
+
+    from latest
+
+)
+
+select * from renamed

@@ -1,0 +1,35 @@
+with
+
+source as (
+
+    select * from {{ source('zendesk', 'tickets') }}
+
+),
+
+latest as (
+
+    {{ latest_versions('source') }}
+
+),
+
+renamed as (
+
+    select
+        cast(id as varchar) as zendesk_ticket_id,
+        {{ json_text('payload', 'requester_id') }} as zendesk_user_id,
+        {{ json_text('payload', 'status') }} as ticket_status,
+        {{ json_text('payload', 'subject') }} as subject,
+        {{ json_text('payload', 'priority') }} as priority,
+        {{ json_text('payload', 'type') }} as ticket_type,
+        {{ json_text('payload', ['via', 'channel']) }} as channel,
+        {{ json_text('payload', 'status') }} in ('new', 'open', 'pending', 'hold') as is_open,
+        {{ to_utc(json_text('payload', 'created_at')) }} as created_at,
+        updated_at,
+        _loaded_at
+    from latest
+
+)
+
+select * from renamed
+-- The incremental export returns deleted tickets with status "deleted".
+where ticket_status <> 'deleted'
