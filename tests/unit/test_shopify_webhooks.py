@@ -27,11 +27,11 @@ class _DrainOnly:
         self.client = HttpClient(platform="shopify", base_url="http://unused")
         self._drain = SpoolDrain(spool)
 
-    def pages(self, cursor):  # noqa: ANN001, ANN201 - the SourceStream protocol
+    def pages(self, cursor):
         return self._drain.pages(cursor)
 
 
-def _post(app, body: bytes, *, topic: str = "customers/redact", signature: str | None = None):  # noqa: ANN001, ANN202
+def _post(app, body: bytes, *, topic: str = "customers/redact", signature: str | None = None):
     status: list[str] = []
     environ = {
         "REQUEST_METHOD": "POST",
