@@ -16,14 +16,20 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from sandbox.server import EmulatorServer
+from sandbox.store import WorldStore
 from sandbox.world import generate
 from warehouse import Warehouse, data_dir
 
 
 def demo_environment(world_dir: Path, server: EmulatorServer, base: Path) -> dict[str, str]:
-    """The environment a run needs: the emulator's URLs and credentials, the demo warehouse."""
+    """The environment a run needs: the emulator's URLs and credentials, the demo
+    warehouse, and "now" pinned to the world's clock (windows such as "lapsed for
+    14 days" are measured from it, not from the wall clock)."""
+    with WorldStore(world_dir) as world:
+        now = world.now()
     return {
         **server.env(),
+        "OMNIHUB_AS_OF": now,
         "OMNIHUB_DATA_DIR": str(base),
         "OMNIHUB_DUCKDB_PATH": str(base / "omnihub.duckdb"),
         "DAGSTER_HOME": str(base / "dagster"),

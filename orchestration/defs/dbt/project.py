@@ -19,7 +19,6 @@ dbt_project.prepare_if_dev()
 # Folder under models/ -> Dagster group (the layers of the asset graph).
 _GROUP_BY_FOLDER = {
     "staging": "staging",
-    "intermediate": "identity",
 }
 
 
@@ -41,8 +40,8 @@ class OmnihubDbtTranslator(DagsterDbtTranslator):
         folders = list(dbt_resource_props["fqn"][1:-1])
         if not folders:
             return "marts"
-        if folders[0] == "marts" and len(folders) > 1:
-            return folders[1]
+        if folders[0] in ("marts", "intermediate") and len(folders) > 1:
+            return folders[1]  # the domain: identity, customers, audiences, ...
         return _GROUP_BY_FOLDER.get(folders[0], folders[0])
 
 
