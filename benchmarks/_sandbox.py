@@ -30,8 +30,9 @@ UNLIMITED = {"capacity": 1e9, "per_second": 1e9}
 def world_for(people: int, seed: int) -> Path:
     """A world of `people` people, generated once and kept under data/bench/."""
     from sandbox.world import generate
+    from sandbox.world.generate import GENERATOR_VERSION
 
-    world = ROOT / "data" / "bench" / f"world-{people}-{seed}"
+    world = ROOT / "data" / "bench" / f"world-{people}-{seed}-v{GENERATOR_VERSION}"
     if not (world / "world.sqlite").exists():
         print(f"generating a world of {people:,} people (seed {seed}) ...", flush=True)
         generate(world, people=people, seed=seed)
@@ -101,14 +102,16 @@ def build_stream(platform: str, name: str, env: Mapping[str, str]) -> Any:
 
 
 def ingest_all(env: Mapping[str, str], warehouse: Any) -> int:
+    """Every stream, then what the daily job computes in Python before dbt."""
     from connectors.ingest import run_stream
-    from warehouse import Landing
+    from warehouse import Landing, phone_numbers
 
     landing = Landing(warehouse)
     rows = 0
     for platform, streams in PLATFORM_STREAMS.items():
         for name in streams:
             rows += run_stream(build_stream(platform, name, env), landing).rows_landed
+    phone_numbers.refresh(warehouse)
     return rows
 
 

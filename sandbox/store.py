@@ -37,6 +37,9 @@ create table if not exists records (
 create index if not exists records_by_updated on records (platform, stream, updated_at, id);
 create index if not exists records_by_seq on records (platform, stream, seq);
 create index if not exists records_by_created on records (platform, stream, created_at, id);
+-- Shopify pages in id order (keyset on the numeric id): without this each page
+-- would scan and sort the whole stream.
+create index if not exists records_by_numeric_id on records (platform, stream, cast(id as integer));
 create table if not exists writes (
     write_id integer primary key autoincrement,
     at text not null,

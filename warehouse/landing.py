@@ -20,6 +20,7 @@ import pyarrow as pa
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from warehouse.bulk import insert_columns
 from warehouse.connection import Warehouse
 
 RAW_SCHEMA = "raw"
@@ -199,31 +200,20 @@ class Landing:
         updated = [_utc_naive(r.updated_at) for r in records]
         deleted = [bool(r.deleted) for r in records]
         payloads = [payload_text(r.payload) for r in records]
-        if self.warehouse.kind == "duckdb":
-            # One vectorised insert from Arrow through the relation API: DuckDB's
-            # row-by-row executemany is orders of magnitude slower, and
-            # registering a view per page costs twice this. Column order is the
-            # table's (see ensure_stream).
-            n = len(records)
-            page = pa.table(
-                {
-                    "id": pa.array(ids, pa.string()),
-                    "updated_at": pa.array(updated, pa.timestamp("us")),
-                    "deleted": pa.array(deleted, pa.bool_()),
-                    # Arrow's JSON extension type: DuckDB takes it as JSON without
-                    # re-parsing every payload (a varchar -> JSON cast was 2/3 of
-                    # the landing time); payload_text guarantees it is JSON.
-                    "payload": pa.array(payloads, pa.json_()),
-                    "_loaded_at": pa.array([now] * n, pa.timestamp("us")),
-                    "_batch_id": pa.array([batch_id] * n, pa.string()),
-                }
-            )
-            conn.connection.driver_connection.from_arrow(page).insert_into(table)
-        else:
-            # COPY is PostgreSQL's bulk path; psycopg 3 streams the rows.
-            cur = conn.connection.driver_connection.cursor()
-            with cur.copy(
-                f"copy {table} (id, updated_at, deleted, payload, _loaded_at, _batch_id) from stdin"
-            ) as copy:
-                for row in zip(ids, updated, deleted, payloads, strict=True):
-                    copy.write_row((*row, now, batch_id))
+        n = len(records)
+        insert_columns(
+            conn,
+            self.warehouse.kind,
+            table,
+            {
+                "id": pa.array(ids, pa.string()),
+                "updated_at": pa.array(updated, pa.timestamp("us")),
+                "deleted": pa.array(deleted, pa.bool_()),
+                # Arrow's JSON extension type: DuckDB takes it as JSON without
+                # re-parsing every payload (a varchar -> JSON cast was 2/3 of the
+                # landing time); payload_text guarantees it is JSON.
+                "payload": pa.array(payloads, pa.json_()),
+                "_loaded_at": pa.array([now] * n, pa.timestamp("us")),
+                "_batch_id": pa.array([batch_id] * n, pa.string()),
+            },
+        )

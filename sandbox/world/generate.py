@@ -32,6 +32,11 @@ create table if not exists people (
 """
 
 
+# Bumped whenever the same (seed, people) would produce a different world, so
+# cached worlds (benchmarks keep them under data/bench/) are not reused stale.
+GENERATOR_VERSION = 2
+
+
 @dataclass
 class WorldInfo:
     world_dir: Path
@@ -156,6 +161,7 @@ def generate(
                 "now": format_ts(now),
                 "next_person_id": people,
                 "noise": json.dumps(dataclasses.asdict(noise)),
+                "generator_version": GENERATOR_VERSION,
             }.items():
                 world.set_meta(key, value)
         catalog = (

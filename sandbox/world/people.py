@@ -11,6 +11,8 @@ import random
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+import phonenumbers
+
 from sandbox.world.config import NoiseConfig
 
 FIRST_NAMES = (
@@ -135,14 +137,22 @@ def person_rng(seed: int, person_id: int, salt: int = 0) -> random.Random:
 
 
 def _phone(rng: random.Random, country: str) -> str:
-    if country == "US":
-        area = rng.choice((212, 312, 415, 503, 617, 646, 702, 718, 773, 808, 917))
-        return f"+1{area}{rng.randrange(200, 999)}{rng.randrange(0, 10000):04d}"
-    if country == "GB":
-        return f"+447{rng.randrange(100, 999)}{rng.randrange(0, 1000000):06d}"
-    if country == "DE":
-        return f"+4915{rng.randrange(10, 99)}{rng.randrange(0, 10000000):07d}"
-    return f"+336{rng.randrange(10, 99)}{rng.randrange(0, 1000000):06d}"
+    """A mobile number that libphonenumber accepts as valid (assigned ranges only,
+    as real customers' numbers are): drawn until it is."""
+    while True:
+        if country == "US":
+            area = rng.choice((212, 312, 415, 503, 617, 646, 702, 718, 773, 808, 917))
+            number = f"+1{area}{rng.randrange(201, 1000)}{rng.randrange(0, 10000):04d}"
+        elif country == "GB":
+            number = f"+447{rng.choice('45789')}{rng.randrange(0, 10**8):08d}"
+        elif country == "DE":
+            prefix = rng.choice(("151", "160", "170", "171", "175"))
+            digits = 8 if prefix.startswith("15") else 7
+            number = f"+49{prefix}{rng.randrange(0, 10**digits):0{digits}d}"
+        else:
+            number = f"+336{rng.randrange(0, 9)}{rng.randrange(0, 10**7):07d}"
+        if phonenumbers.is_valid_number(phonenumbers.parse(number)):
+            return number
 
 
 def _base_email(rng: random.Random, first: str, last: str, person_id: int) -> str:

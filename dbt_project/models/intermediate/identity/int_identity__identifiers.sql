@@ -3,8 +3,9 @@
     - Emails and phones as normalized in staging, plus a platform's own links:
       a Square loyalty account ties its phone to its customer record.
     - A phone written in national format where the source has no country
-      (07224 487508) is read in each of var('phone_countries'); it links only if
-      exactly one reading is a number some other record already carries.
+      (07224 487508) is read in each of var('phone_countries') by
+      warehouse/phone_numbers.py; it links only if exactly one reading is a
+      number some other record already carries.
     - Identifiers that would over-merge (blocklisted, or carried by too many
       records on one platform) are left out here and listed, with the reason, in
       int_identity__excluded_identifiers.
@@ -48,15 +49,15 @@ known_phones as (
 
 national_readings as (
 
-    {% for country in var('phone_countries') %}
-    select distinct
-        record_key,
-        platform,
-        {{ normalize_phone('phone', "'" ~ country ~ "'") }} as reading
+    -- the other countries' readings of a national-format phone with no country
+    select distinct records.record_key, records.platform, phone_numbers.e164 as reading
     from records
-    where phone is not null and phone_e164 is null
-    {% if not loop.last %}union all{% endif %}
-    {% endfor %}
+    inner join {{ source('identity', 'phone_numbers') }} as phone_numbers
+        on phone_numbers.raw_phone = records.phone
+        and phone_numbers.hint_country = ''
+        and not phone_numbers.is_primary
+    where records.phone_e164 is null
+        and phone_numbers.e164 is not null
 
 ),
 

@@ -23,7 +23,7 @@ renamed as (
         nullif(lower(trim({{ json_text('payload', ['attributes', 'email']) }})), '') as email,
         {{ normalize_email(json_text('payload', ['attributes', 'email'])) }} as email_normalized,
         nullif(trim({{ json_text('payload', ['attributes', 'phone_number']) }}), '') as phone,
-        {{ normalize_phone(json_text('payload', ['attributes', 'phone_number']), json_text('payload', ['attributes', 'location', 'country'])) }} as phone_e164,
+        {{ phone_e164(json_text('payload', ['attributes', 'phone_number']), json_text('payload', ['attributes', 'location', 'country'])) }} as phone_e164,
         nullif(trim({{ json_text('payload', ['attributes', 'first_name']) }}), '') as first_name,
         nullif(trim({{ json_text('payload', ['attributes', 'last_name']) }}), '') as last_name,
         upper({{ json_text('payload', ['attributes', 'location', 'country']) }}) as country_code,

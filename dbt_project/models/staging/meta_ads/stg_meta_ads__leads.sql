@@ -39,7 +39,7 @@ select
     nullif(lower(trim(fields.email)), '') as email,
     {{ normalize_email('fields.email') }} as email_normalized,
     nullif(trim(fields.phone), '') as phone,
-    {{ normalize_phone('fields.phone') }} as phone_e164,
+    {{ phone_e164('fields.phone') }} as phone_e164,
     nullif(trim(fields.full_name), '') as full_name,
     coalesce(lower(fields.email_marketing_consent) in ('yes', 'true', '1'), false)
         as accepts_email_marketing,

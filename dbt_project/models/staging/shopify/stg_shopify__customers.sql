@@ -22,7 +22,7 @@ renamed as (
         nullif(lower(trim({{ json_text('payload', 'email') }})), '') as email,
         {{ normalize_email(json_text('payload', 'email')) }} as email_normalized,
         nullif(trim({{ json_text('payload', 'phone') }}), '') as phone,
-        {{ normalize_phone(json_text('payload', 'phone'), json_text('payload', ['default_address', 'country_code'])) }} as phone_e164,
+        {{ phone_e164(json_text('payload', 'phone'), json_text('payload', ['default_address', 'country_code'])) }} as phone_e164,
         upper({{ json_text('payload', ['default_address', 'country_code']) }}) as country_code,
         nullif(trim({{ json_text('payload', 'first_name') }}), '') as first_name,
         nullif(trim({{ json_text('payload', 'last_name') }}), '') as last_name,

@@ -22,7 +22,7 @@ renamed as (
         nullif(lower(trim({{ json_text('payload', 'email_address') }})), '') as email,
         {{ normalize_email(json_text('payload', 'email_address')) }} as email_normalized,
         nullif(trim({{ json_text('payload', 'phone_number') }}), '') as phone,
-        {{ normalize_phone(json_text('payload', 'phone_number'), json_text('payload', ['address', 'country'])) }} as phone_e164,
+        {{ phone_e164(json_text('payload', 'phone_number'), json_text('payload', ['address', 'country'])) }} as phone_e164,
         nullif(trim({{ json_text('payload', 'given_name') }}), '') as first_name,
         nullif(trim({{ json_text('payload', 'family_name') }}), '') as last_name,
         {{ json_text('payload', 'creation_source') }} as creation_source,

@@ -17,7 +17,7 @@ select
     {{ json_text('payload', 'customer_id') }} as square_customer_id,
     {{ json_text('payload', 'program_id') }} as loyalty_program_id,
     -- A loyalty account is keyed by the buyer's phone (mapping.phone_number).
-    {{ normalize_phone(json_text('payload', ['mapping', 'phone_number'])) }} as phone_e164,
+    {{ phone_e164(json_text('payload', ['mapping', 'phone_number'])) }} as phone_e164,
     cast({{ json_text('payload', 'balance') }} as integer) as points_balance,
     cast({{ json_text('payload', 'lifetime_points') }} as integer) as lifetime_points,
     {{ to_utc(json_text('payload', 'enrolled_at')) }} as enrolled_at,

@@ -20,7 +20,7 @@ renamed as (
         nullif(lower(trim({{ json_text('payload', 'email') }})), '') as email,
         {{ normalize_email(json_text('payload', 'email')) }} as email_normalized,
         nullif(trim({{ json_text('payload', 'phone') }}), '') as phone,
-        {{ normalize_phone(json_text('payload', 'phone')) }} as phone_e164,
+        {{ phone_e164(json_text('payload', 'phone')) }} as phone_e164,
         {{ json_text('payload', 'role') }} as user_role,
         coalesce(cast({{ json_text('payload', 'active') }} as boolean), true) as is_active,
         {{ to_utc(json_text('payload', 'created_at')) }} as created_at,

@@ -1,0 +1,1 @@
+"""Identity work done in Python, between the raw landing and dbt."""
