@@ -1,0 +1,123 @@
+"""Full `dbt build` time, and the daily run after the world advances a day.
+
+    .venv/bin/python benchmarks/build.py --people 100000 --targets duckdb postgres
+
+For each size and warehouse: ingest the whole world, time a full `dbt build`
+(models + tests), advance the sandbox world one day, ingest what changed, and
+time the daily `dbt build` that follows, printed as a ratio to the full one.
+PostgreSQL uses a scratch database on OMNIHUB_BENCH_PG_URL (default the local
+server), dropped afterwards. Targets at 1M people on DuckDB, this 2-core
+machine: full build <= 5 minutes; daily run <= 20% of the full build.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _sandbox import ingest_all, run_dbt, serve, world_for
+
+PG_ADMIN = os.environ.get(
+    "OMNIHUB_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
+
+
+def _pg_warehouse(name: str):
+    import sqlalchemy as sa
+
+    from warehouse import Warehouse
+
+    admin = sa.create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f"drop database if exists {name}"))
+        conn.execute(sa.text(f"create database {name}"))
+    admin.dispose()
+    return Warehouse(url=PG_ADMIN.rsplit("/", 1)[0] + f"/{name}")
+
+
+def _drop_pg(name: str) -> None:
+    import sqlalchemy as sa
+
+    admin = sa.create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f"drop database if exists {name} with (force)"))
+    admin.dispose()
+
+
+def run(people: int, seed: int, target: str) -> dict[str, float]:
+    import shutil
+
+    import requests
+
+    from warehouse import Warehouse
+
+    pristine = world_for(people, seed)
+    with tempfile.TemporaryDirectory() as tmp:
+        world = Path(tmp) / "world"
+        shutil.copytree(pristine, world)  # the day's advance must not touch the cache
+        emulator = serve(world)
+        name = f"omnihub_bench_{people}"
+        warehouse = (
+            Warehouse.duckdb(Path(tmp) / "omnihub.duckdb")
+            if target == "duckdb"
+            else _pg_warehouse(name)
+        )
+        try:
+            started = time.perf_counter()
+            rows = ingest_all(emulator.env, warehouse)
+            ingest_s = time.perf_counter() - started
+            env = {"OMNIHUB_AS_OF": emulator.env["OMNIHUB_AS_OF"]}
+            full = run_dbt(warehouse, "build", env=env)["__wall__"]
+            requests.post(f"{emulator.url}/_sandbox/advance", json={"days": 1}, timeout=3600)
+            emulator.stop()
+            emulator = serve(world)  # fresh process: OMNIHUB_AS_OF moves with the world
+            started = time.perf_counter()
+            new_rows = ingest_all(emulator.env, warehouse)
+            daily_ingest_s = time.perf_counter() - started
+            env = {"OMNIHUB_AS_OF": emulator.env["OMNIHUB_AS_OF"]}
+            daily = run_dbt(warehouse, "build", env=env)["__wall__"]
+        finally:
+            emulator.stop()
+            warehouse.dispose()
+            if target == "postgres":
+                _drop_pg(name)
+    return {
+        "rows": rows,
+        "ingest_s": ingest_s,
+        "full_build_s": full,
+        "new_rows": new_rows,
+        "daily_ingest_s": daily_ingest_s,
+        "daily_build_s": daily,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--people", type=int, nargs="+", default=[100_000])
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--targets", nargs="+", default=["duckdb", "postgres"])
+    args = parser.parse_args()
+    print(
+        f"{'people':>9} {'target':<9} {'raw rows':>10} {'full build s':>12} "
+        f"{'new rows':>9} {'daily build s':>13} {'daily/full':>10}"
+    )
+    for people in args.people:
+        for target in args.targets:
+            r = run(people, args.seed, target)
+            print(
+                f"{people:>9,} {target:<9} {r['rows']:>10,} {r['full_build_s']:>12.1f} "
+                f"{r['new_rows']:>9,} {r['daily_build_s']:>13.1f} "
+                f"{r['daily_build_s'] / r['full_build_s']:>10.2f}",
+                flush=True,
+            )
+    print("targets at 1M people on DuckDB: full build <= 300 s; daily <= 0.20 of full")
+
+
+if __name__ == "__main__":
+    main()
