@@ -47,6 +47,9 @@ bench: manifest
 	$(PY) -m pip install --quiet --disable-pip-version-check -c requirements.lock -e ".[dev,bench]"
 	$(PY) benchmarks/generate_world.py --people 1000 100000
 	$(PY) benchmarks/ingest.py --people 100000
+	$(PY) benchmarks/normalization_agreement.py --people 100000
+	$(PY) benchmarks/identity_quality.py --people 100000 --seed 7 11 23
+	$(PY) benchmarks/build.py --people 100000 --targets duckdb postgres
 
 clean:
 	rm -rf data dbt_project/target dbt_project/logs
