@@ -18,7 +18,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import sqlalchemy as sa
 from filelock import FileLock, Timeout
@@ -26,6 +26,7 @@ from sqlalchemy.engine import Connection, Engine, make_url
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATA_DIR = PROJECT_ROOT / "data"
+DEFAULT_DUCKDB_MEMORY_LIMIT = "128MB"
 DEFAULT_LOCK_TIMEOUT_S = 3600.0
 
 Kind = Literal["duckdb", "postgres"]
@@ -61,6 +62,11 @@ class Warehouse:
 
     url: str
     lock_timeout_s: float = DEFAULT_LOCK_TIMEOUT_S
+    duckdb_memory_limit: str = DEFAULT_DUCKDB_MEMORY_LIMIT
+    """DuckDB's buffer pool for omnihub's own connections (ingest, syncs). Left
+    unbounded, DuckDB keeps written pages cached up to 80% of RAM, so an
+    ingest's memory would grow with the volume landed; bounded, it stays flat
+    and larger queries spill to disk. dbt's connection is configured apart."""
     _engine: Engine | None = field(default=None, init=False, repr=False)
     _local: threading.local = field(default_factory=threading.local, init=False, repr=False)
 
@@ -75,10 +81,11 @@ class Warehouse:
         if url:
             return cls(url=url, lock_timeout_s=timeout)
         path = Path(env.get("OMNIHUB_DUCKDB_PATH") or data_dir(env) / "omnihub.duckdb")
-        return cls.duckdb(path, lock_timeout_s=timeout)
+        memory = env.get("OMNIHUB_DUCKDB_MEMORY_LIMIT") or DEFAULT_DUCKDB_MEMORY_LIMIT
+        return cls.duckdb(path, lock_timeout_s=timeout, duckdb_memory_limit=memory)
 
     @classmethod
-    def duckdb(cls, path: str | Path, **kwargs: float) -> Warehouse:
+    def duckdb(cls, path: str | Path, **kwargs: Any) -> Warehouse:
         return cls(url=f"duckdb:///{Path(path).resolve()}", **kwargs)
 
     # -- facts ----------------------------------------------------------------
@@ -113,7 +120,11 @@ class Warehouse:
                 self.duckdb_path.parent.mkdir(parents=True, exist_ok=True)
                 # NullPool: the file is released as soon as a block ends, so
                 # dbt and other processes can open it between our transactions.
-                self._engine = sa.create_engine(self.url, poolclass=sa.pool.NullPool)
+                self._engine = sa.create_engine(
+                    self.url,
+                    poolclass=sa.pool.NullPool,
+                    connect_args={"config": {"memory_limit": self.duckdb_memory_limit}},
+                )
             else:
                 self._engine = sa.create_engine(self.url, pool_pre_ping=True)
         return self._engine

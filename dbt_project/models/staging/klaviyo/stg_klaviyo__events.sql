@@ -1,3 +1,12 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key='klaviyo_event_id',
+        incremental_strategy='delete+insert',
+        on_schema_change='append_new_columns',
+        post_hook="{{ delete_deleted_versions() }}"
+    )
+}}
 with
 
 source as (
@@ -33,7 +42,8 @@ renamed as (
 
         -- timestamps
         {{ to_utc(json_text('payload', ['attributes', 'datetime'])) }} as occurred_at,
-        latest._loaded_at
+        latest._loaded_at,
+        latest.deleted as _deleted
 
     from latest
 
@@ -55,3 +65,4 @@ select
     end as event_type
 from renamed
 left join metrics on metrics.klaviyo_metric_id = renamed.klaviyo_metric_id
+{{ keep_current() }}

@@ -1,3 +1,12 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key='klaviyo_profile_id',
+        incremental_strategy='delete+insert',
+        on_schema_change='append_new_columns',
+        post_hook="{{ delete_deleted_versions() }}"
+    )
+}}
 with
 
 source as (
@@ -41,7 +50,8 @@ renamed as (
         {{ to_utc(json_text('payload', ['attributes', 'created'])) }} as created_at,
         {{ to_utc(json_text('payload', ['attributes', 'last_event_date'])) }} as last_event_at,
         updated_at,
-        _loaded_at
+        _loaded_at,
+        deleted as _deleted
 
     from latest
 
@@ -51,3 +61,4 @@ select
     *,
     suppression_reason is not null as is_suppressed
 from renamed
+{{ keep_current() }}

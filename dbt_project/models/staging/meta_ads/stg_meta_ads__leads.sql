@@ -1,3 +1,12 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key='meta_lead_id',
+        incremental_strategy='delete+insert',
+        on_schema_change='append_new_columns',
+        post_hook="{{ delete_deleted_versions() }}"
+    )
+}}
 with
 
 source as (
@@ -29,21 +38,30 @@ fields as (
     {{ unnest_json_array(json_get('latest.payload', 'field_data'), 'field') }}
     group by latest.id
 
+),
+
+current_rows as (
+
+    select
+        cast(latest.id as varchar) as meta_lead_id,
+        {{ json_text('payload', 'form_id') }} as meta_form_id,
+        {{ json_text('payload', 'campaign_id') }} as meta_campaign_id,
+        {{ json_text('payload', 'ad_id') }} as meta_ad_id,
+        nullif(lower(trim(fields.email)), '') as email,
+        {{ normalize_email('fields.email') }} as email_normalized,
+        nullif(trim(fields.phone), '') as phone,
+        {{ phone_e164('fields.phone') }} as phone_e164,
+        nullif(trim(fields.full_name), '') as full_name,
+        coalesce(lower(fields.email_marketing_consent) in ('yes', 'true', '1'), false)
+            as accepts_email_marketing,
+        coalesce(cast({{ json_text('payload', 'is_organic') }} as boolean), false) as is_organic,
+        {{ to_utc(json_text('payload', 'created_time')) }} as created_at,
+        latest._loaded_at,
+        latest.deleted as _deleted
+    from latest
+    left join fields on fields.id = latest.id
+
 )
 
-select
-    cast(latest.id as varchar) as meta_lead_id,
-    {{ json_text('payload', 'form_id') }} as meta_form_id,
-    {{ json_text('payload', 'campaign_id') }} as meta_campaign_id,
-    {{ json_text('payload', 'ad_id') }} as meta_ad_id,
-    nullif(lower(trim(fields.email)), '') as email,
-    {{ normalize_email('fields.email') }} as email_normalized,
-    nullif(trim(fields.phone), '') as phone,
-    {{ phone_e164('fields.phone') }} as phone_e164,
-    nullif(trim(fields.full_name), '') as full_name,
-    coalesce(lower(fields.email_marketing_consent) in ('yes', 'true', '1'), false)
-        as accepts_email_marketing,
-    coalesce(cast({{ json_text('payload', 'is_organic') }} as boolean), false) as is_organic,
-    {{ to_utc(json_text('payload', 'created_time')) }} as created_at
-from latest
-left join fields on fields.id = latest.id
+select * from current_rows
+{{ keep_current() }}

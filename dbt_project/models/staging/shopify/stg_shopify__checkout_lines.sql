@@ -1,3 +1,12 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key='shopify_checkout_id',
+        incremental_strategy='delete+insert',
+        on_schema_change='append_new_columns',
+        post_hook="{{ delete_deleted_versions() }}"
+    )
+}}
 with
 
 source as (
@@ -21,10 +30,13 @@ lines as (
         {{ json_text('line.value', 'sku') }} as sku,
         {{ json_text('line.value', 'title') }} as title,
         cast({{ json_text('line.value', 'quantity') }} as integer) as quantity,
-        cast({{ json_text('line.value', 'price') }} as decimal(18, 2)) as unit_price
+        cast({{ json_text('line.value', 'price') }} as decimal(18, 2)) as unit_price,
+        latest._loaded_at,
+        latest.deleted as _deleted
     from latest
     {{ unnest_json_array(json_get('latest.payload', 'line_items'), 'line') }}
 
 )
 
 select * from lines
+{{ keep_current() }}

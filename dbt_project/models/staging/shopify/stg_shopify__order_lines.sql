@@ -1,3 +1,12 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key='shopify_order_id',
+        incremental_strategy='delete+insert',
+        on_schema_change='append_new_columns',
+        post_hook="{{ delete_deleted_versions() }}"
+    )
+}}
 with
 
 source as (
@@ -25,10 +34,13 @@ lines as (
         cast({{ json_text('line.value', 'price') }} as decimal(18, 2)) as unit_price,
         cast({{ json_text('line.value', 'quantity') }} as integer)
             * cast({{ json_text('line.value', 'price') }} as decimal(18, 2)) as line_total,
-        {{ to_utc(json_text('latest.payload', 'created_at')) }} as ordered_at
+        {{ to_utc(json_text('latest.payload', 'created_at')) }} as ordered_at,
+        latest._loaded_at,
+        latest.deleted as _deleted
     from latest
     {{ unnest_json_array(json_get('latest.payload', 'line_items'), 'line') }}
 
 )
 
 select * from lines
+{{ keep_current() }}

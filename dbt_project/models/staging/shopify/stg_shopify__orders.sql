@@ -1,3 +1,12 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key='shopify_order_id',
+        incremental_strategy='delete+insert',
+        on_schema_change='append_new_columns',
+        post_hook="{{ delete_deleted_versions() }}"
+    )
+}}
 with
 
 source as (
@@ -57,7 +66,8 @@ renamed as (
         {{ to_utc(json_text('payload', 'created_at')) }} as ordered_at,
         {{ to_utc(json_text('payload', 'cancelled_at')) }} as cancelled_at,
         latest.updated_at,
-        latest._loaded_at
+        latest._loaded_at,
+        latest.deleted as _deleted
 
     from latest
     left join refunds on refunds.id = latest.id
@@ -65,3 +75,4 @@ renamed as (
 )
 
 select * from renamed
+{{ keep_current() }}

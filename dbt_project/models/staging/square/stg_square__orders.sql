@@ -1,3 +1,12 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key='square_order_id',
+        incremental_strategy='delete+insert',
+        on_schema_change='append_new_columns',
+        post_hook="{{ delete_deleted_versions() }}"
+    )
+}}
 with
 
 source as (
@@ -40,10 +49,12 @@ renamed as (
         {{ to_utc(json_text('payload', 'created_at')) }} as ordered_at,
         {{ to_utc(json_text('payload', 'closed_at')) }} as closed_at,
         updated_at,
-        _loaded_at
+        _loaded_at,
+        deleted as _deleted
 
     from latest
 
 )
 
 select * from renamed
+{{ keep_current() }}

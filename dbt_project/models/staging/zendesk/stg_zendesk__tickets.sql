@@ -1,3 +1,12 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key='zendesk_ticket_id',
+        incremental_strategy='delete+insert',
+        on_schema_change='append_new_columns',
+        post_hook="{{ delete_deleted_versions() }}"
+    )
+}}
 with
 
 source as (
@@ -25,11 +34,12 @@ renamed as (
         {{ json_text('payload', 'status') }} in ('new', 'open', 'pending', 'hold') as is_open,
         {{ to_utc(json_text('payload', 'created_at')) }} as created_at,
         updated_at,
-        _loaded_at
+        _loaded_at,
+        -- the incremental export returns deleted tickets with status "deleted"
+        deleted or {{ json_text('payload', 'status') }} = 'deleted' as _deleted
     from latest
 
 )
 
 select * from renamed
--- The incremental export returns deleted tickets with status "deleted".
-where ticket_status <> 'deleted'
+{{ keep_current() }}

@@ -1,3 +1,12 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key='zendesk_user_id',
+        incremental_strategy='delete+insert',
+        on_schema_change='append_new_columns',
+        post_hook="{{ delete_deleted_versions() }}"
+    )
+}}
 with
 
 source as (
@@ -25,11 +34,12 @@ renamed as (
         coalesce(cast({{ json_text('payload', 'active') }} as boolean), true) as is_active,
         {{ to_utc(json_text('payload', 'created_at')) }} as created_at,
         updated_at,
-        _loaded_at
+        _loaded_at,
+        -- agents and admins are staff, not customers
+        deleted or coalesce({{ json_text('payload', 'role') }}, '') <> 'end-user' as _deleted
     from latest
 
 )
 
 select * from renamed
--- Agents and admins are staff, not customers.
-where user_role = 'end-user'
+{{ keep_current() }}
