@@ -7,7 +7,8 @@ until `end_of_stream`. The time-based export is avoided on purpose: it
 duplicates rows at page boundaries and loops when many records share one
 timestamp. The committed cursor is Zendesk's own `after_cursor`, so the next
 run continues exactly where this one stopped. Deleted tickets come back with
-status "deleted" and land flagged as deletions. A page whose cursor does not
+status "deleted", deleted users with `active: false` (the Users API's mark of a
+deleted user); both land flagged as deletions. A page whose cursor does not
 move while the stream is not over stops the run with an error instead of
 looping. Satisfaction ratings use cursor pagination with `start_time` (by
 updated_at) minus a lookback.
@@ -66,7 +67,8 @@ class IncrementalExport:
                 body.get(self.name) or [],
                 id_of=lambda r: r.get("id"),
                 updated_at_of=lambda r: parse_ts(r.get("updated_at")),
-                deleted_of=lambda r: r.get("status") == "deleted",
+                # a deleted ticket has status "deleted", a deleted user active: false
+                deleted_of=lambda r: r.get("status") == "deleted" or r.get("active") is False,
             )
             new_after = body.get("after_cursor")
             done = bool(body.get("end_of_stream"))

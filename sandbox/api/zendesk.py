@@ -133,7 +133,9 @@ def _incremental(ctx: Ctx, stream: str) -> Response:
         raise ApiError(400, "invalid", "start_time or cursor is required")
     where.append("updated_at >= ?")
     params.append(start)
-    include_deleted = stream == "tickets" and req.arg("exclude_deleted") != "true"
+    # Deleted tickets come back with status "deleted" (unless exclude_deleted);
+    # deleted users come back with active: false, as the Users API marks them.
+    include_deleted = stream == "users" or req.arg("exclude_deleted") != "true"
     rows, more = keyset_page(
         ctx.store,
         P,
@@ -149,7 +151,7 @@ def _incremental(ctx: Ctx, stream: str) -> Response:
     for r in rows:
         item = r.payload
         if r.deleted:
-            item = {**item, "status": "deleted"}
+            item = {**item, "active": False} if stream == "users" else {**item, "status": "deleted"}
         items.append(item)
     # The resume point: after the last row, or where we were if this page is empty.
     key = rows[-1].key if rows else after
