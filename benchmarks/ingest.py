@@ -25,33 +25,13 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-PLATFORM_STREAMS = {
-    "shopify": ("customers", "orders", "checkouts", "products"),
-    "klaviyo": ("profiles", "events", "lists", "metrics"),
-    "square": ("customers", "orders", "loyalty_accounts"),
-    "zendesk": ("users", "tickets", "satisfaction_ratings"),
-    "meta_ads": ("campaigns", "insights", "leads"),
-}
-UNLIMITED = {"capacity": 1e9, "per_second": 1e9}
+from _sandbox import PLATFORM_STREAMS, build_stream, serve, world_for
 
 
 def _peak_rss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-def _build(platform: str, name: str, env: dict[str, str]) -> object:
-    from datetime import date
-
-    module = __import__(f"connectors.{platform}.source", fromlist=["stream"])
-    stream = module.stream(name, env)
-    stream.client._bucket = None  # pacing off: the emulator's limits are lifted too
-    stream.client.pacing_hook = None
-    if platform == "meta_ads" and name == "insights":
-        stream.today = date.fromisoformat(env["BENCH_WORLD_TODAY"])
-    return stream
 
 
 def child_platform(platform: str, db: Path) -> dict:
@@ -61,7 +41,7 @@ def child_platform(platform: str, db: Path) -> dict:
     landing = Landing(Warehouse.duckdb(db))
     rows, started = 0, time.perf_counter()
     for name in PLATFORM_STREAMS[platform]:
-        rows += run_stream(_build(platform, name, dict(os.environ)), landing).rows_landed
+        rows += run_stream(build_stream(platform, name, os.environ), landing).rows_landed
     return {"rows": rows, "seconds": time.perf_counter() - started, "rss": _peak_rss_mib()}
 
 
@@ -88,7 +68,7 @@ def child_ours_events(db: Path) -> dict:
 
     started = time.perf_counter()
     result = run_stream(
-        _build("klaviyo", "events", dict(os.environ)), Landing(Warehouse.duckdb(db))
+        build_stream("klaviyo", "events", os.environ), Landing(Warehouse.duckdb(db))
     )
     return {
         "rows": result.rows_landed,
@@ -150,31 +130,6 @@ def _run_child(args: list[str], env: dict[str, str]) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def _serve(world: Path) -> tuple[subprocess.Popen, dict[str, str]]:
-    import requests
-
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "sandbox", "serve", "--world", str(world)],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    env: dict[str, str] = {}
-    assert proc.stdout is not None
-    for line in proc.stdout:
-        line = line.strip()
-        if line.startswith("export "):
-            key, _, value = line[len("export ") :].partition("=")
-            env[key] = value
-        if "ZENDESK_BASE_URL" in env:
-            break
-    server = env["KLAVIYO_BASE_URL"].rsplit("/", 1)[0]
-    limits = {bucket: UNLIMITED for bucket in (*PLATFORM_STREAMS, "shopify_graphql")}
-    limits["zendesk_incremental"] = UNLIMITED
-    requests.post(f"{server}/_sandbox/knobs", json={"rate_limits": limits}, timeout=30)
-    return proc, env
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--people", type=int, default=100_000)
@@ -198,17 +153,8 @@ def main() -> None:
         print(json.dumps(result))
         return
 
-    from sandbox.store import WorldStore
-    from sandbox.world import generate
-
-    world = ROOT / "data" / "bench" / f"world-{args.people}-{args.seed}"
-    if not (world / "world.sqlite").exists():
-        print(f"generating a world of {args.people:,} people ...", flush=True)
-        generate(world, people=args.people, seed=args.seed)
-    with WorldStore(world) as store:
-        today = store.now()[:10]
-    proc, env = _serve(world)
-    env["BENCH_WORLD_TODAY"] = today
+    emulator = serve(world_for(args.people, args.seed))
+    env = emulator.env
     try:
         with tempfile.TemporaryDirectory() as tmp:
             print(f"ingest of {args.people:,} people (pacing off, emulator limits lifted)")
@@ -246,8 +192,7 @@ def main() -> None:
                 ratio = (ours["rows"] / ours["seconds"]) / (peer["rows"] / peer["seconds"])
                 print(f"  omnihub rows/s / dlt rows/s:   {ratio:.2f} (target >= 1.0)")
     finally:
-        proc.terminate()
-        proc.wait(30)
+        emulator.stop()
 
 
 if __name__ == "__main__":

@@ -19,7 +19,8 @@ import requests
 from connectors.errors import ConnectorError
 from connectors.http import HttpClient, Verdict, json_of
 from connectors.shopify.client import ShopifySettings, make_client
-from connectors.sync.engine import Outcome, Row, SyncSpec
+from connectors.sync.destination import Destination, Member, Outcome, Row
+from connectors.sync.engine import SyncSpec
 
 # tagsAdd/tagsRemove cost 10 points each; 25 per request (250 points) stays far
 # below the 1,000-point single-query maximum and restores in 2.5 s on Standard.
@@ -77,7 +78,7 @@ def _mutation(operation: str, count: int) -> str:
     )
 
 
-class ShopifyCustomerTags:
+class ShopifyCustomerTags(Destination):
     """Membership of an audience as one customer tag on each member."""
 
     def __init__(self, client: HttpClient, tag: str, key: str) -> None:
@@ -117,12 +118,8 @@ class ShopifyCustomerTags:
     def add(self, rows: Sequence[Row]) -> list[Outcome]:
         return self._apply("tagsAdd", [str(r[self.key]) for r in rows])
 
-    def remove(self, keys: Sequence[str]) -> list[Outcome]:
-        return self._apply("tagsRemove", list(keys))
-
-    def update(self, rows: Sequence[Row]) -> list[Outcome]:
-        # A tag has no fields to update: membership is all there is.
-        return [Outcome(str(r[self.key]), True) for r in rows]
+    def remove(self, members: Sequence[Member]) -> list[Outcome]:
+        return self._apply("tagsRemove", [m.key for m in members])
 
 
 def make_destination(spec: SyncSpec, env: Mapping[str, str]) -> ShopifyCustomerTags:

@@ -30,15 +30,15 @@ def diff(
 ) -> Diff:
     """Keys to add, remove and update, given key -> checksum on both sides.
 
-    mirror: add missing, remove extra. add_only: add missing, never remove.
-    upsert: add missing and re-send changed rows (field syncs), never remove.
-    Keys come back sorted so plans and batches are reproducible.
+    Every mode adds what is missing and re-sends rows whose synced fields
+    changed; only mirror removes what the model no longer holds (add_only and
+    upsert never take anything away). Keys come back sorted so plans and
+    batches are reproducible.
     """
-    result = Diff(adds=sorted(desired.keys() - confirmed.keys()))
+    result = Diff(
+        adds=sorted(desired.keys() - confirmed.keys()),
+        updates=sorted(k for k in desired.keys() & confirmed.keys() if desired[k] != confirmed[k]),
+    )
     if mode == "mirror":
         result.removes = sorted(confirmed.keys() - desired.keys())
-    if mode == "upsert":
-        result.updates = sorted(
-            k for k in desired.keys() & confirmed.keys() if desired[k] != confirmed[k]
-        )
     return result

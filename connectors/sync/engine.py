@@ -13,14 +13,16 @@ import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol
+from typing import Any, Literal
 
+from connectors.sync.destination import Destination, Member, Outcome, Row
 from connectors.sync.diff import checksum, diff
 from connectors.sync.state import SyncState
 from warehouse import Warehouse
 
+__all__ = ["Destination", "Member", "Outcome", "Row", "SyncSpec", "run_sync"]
+
 Mode = Literal["mirror", "add_only", "upsert"]
-Row = Mapping[str, Any]
 Gate = Callable[[Row], bool]
 SAMPLE_SIZE = 5
 
@@ -36,25 +38,6 @@ class SyncSpec:
     fields: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
-class Outcome:
-    key: str
-    confirmed: bool
-    reason: str | None = None
-    ref: str | None = None
-
-
-class Destination(Protocol):
-    batch_size: int
-    api_calls: int
-
-    def add(self, rows: Sequence[Row]) -> list[Outcome]: ...
-
-    def remove(self, keys: Sequence[str]) -> list[Outcome]: ...
-
-    def update(self, rows: Sequence[Row]) -> list[Outcome]: ...
-
-
 @dataclass
 class SyncResult:
     sync_id: str
@@ -68,6 +51,7 @@ class SyncResult:
     api_calls: int = 0
     duration_s: float = 0.0
     sample: dict[str, list[str]] = field(default_factory=dict)
+    destination_report: dict[str, Any] = field(default_factory=dict)
 
     def counts(self) -> dict[str, Any]:
         return {
@@ -109,8 +93,8 @@ def run_sync(
             continue
         desired[str(key)] = row
     sums = {key: checksum(row, spec.fields) for key, row in desired.items()}
-    confirmed_before = state.confirmed(spec.name)
-    plan = diff(sums, confirmed_before, mode=spec.mode)
+    confirmed_before = state.members(spec.name)
+    plan = diff(sums, {k: m.checksum for k, m in confirmed_before.items()}, mode=spec.mode)
     result.planned_adds = len(plan.adds)
     result.planned_removes = len(plan.removes)
     result.planned_updates = len(plan.updates)
@@ -127,7 +111,8 @@ def run_sync(
         if not dry_run:
             # Removes first: a person leaving one audience for another never sits in both.
             for keys in _batches(plan.removes, destination.batch_size):
-                _record(result, state, spec, destination.remove(keys), "remove", sums)
+                members = [confirmed_before[k] for k in keys]
+                _record(result, state, spec, destination.remove(members), "remove", sums)
             for keys in _batches(plan.adds, destination.batch_size):
                 rows = [desired[k] for k in keys]
                 _record(result, state, spec, destination.add(rows), "add", sums)
@@ -139,6 +124,7 @@ def run_sync(
         raise
     finally:
         result.api_calls = destination.api_calls - calls_before
+        result.destination_report = destination.report()
         result.duration_s = time.perf_counter() - started
         state.finish(result.sync_id, result.counts(), error)
     return result
@@ -153,7 +139,8 @@ def _record(
     sums: Mapping[str, str],
 ) -> None:
     confirmed = [o for o in outcomes if o.confirmed]
-    rejected = [o for o in outcomes if not o.confirmed]
+    rejected = [o for o in outcomes if not o.confirmed and not o.skipped]
+    result.skipped += sum(1 for o in outcomes if o.skipped)
     state.commit_batch(
         result.sync_id,
         spec.name,

@@ -16,6 +16,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from connectors.sync.destination import Member
 from warehouse import Warehouse
 
 SCHEMA = "omnihub_sync"
@@ -52,14 +53,14 @@ class SyncState:
             for statement in _DDL:
                 conn.execute(sa.text(statement))
 
-    def confirmed(self, sync_name: str) -> dict[str, str]:
-        """key -> checksum of every row the destination confirmed."""
+    def members(self, sync_name: str) -> dict[str, Member]:
+        """key -> what the destination confirmed for it (checksum, its ref)."""
         with self.warehouse.transaction() as conn:
             rows = conn.execute(
-                sa.text(f"select key, checksum from {STATE} where sync_name = :s"),
+                sa.text(f"select key, checksum, destination_ref from {STATE} where sync_name = :s"),
                 {"s": sync_name},
             )
-            return {key: checksum for key, checksum in rows}
+            return {key: Member(key, checksum, ref) for key, checksum, ref in rows}
 
     def start(self, sync_id: str, sync_name: str, trigger: str, dry_run: bool) -> None:
         with self.warehouse.transaction() as conn:

@@ -7,6 +7,7 @@ import json
 import responses
 
 from connectors.shopify.destination import make_destination
+from connectors.sync.destination import Member
 from connectors.sync.engine import SyncSpec
 
 SHOP = "https://omnihub-test.myshopify.com"
@@ -62,7 +63,7 @@ def test_removing_a_tag_from_a_deleted_customer_counts_as_done() -> None:
             "data": {"m0": {"node": None, "userErrors": [{"message": "Customer does not exist"}]}}
         },
     )
-    [outcome] = make_destination(SPEC, ENV).remove(["9"])
+    [outcome] = make_destination(SPEC, ENV).remove([Member("9", "c")])
     assert outcome.confirmed
     assert "tagsRemove" in json.loads(responses.calls[0].request.body)["query"]
 

@@ -97,6 +97,7 @@ def sync_asset(declaration: SyncDeclaration, dbt_assets: AssetsDefinition) -> As
                 "api_calls": result.api_calls,
                 "duration_s": round(result.duration_s, 3),
                 "sample": MetadataValue.json(result.sample),
+                **result.destination_report,
             }
         )
 

@@ -1,0 +1,92 @@
+"""What the sync engine asks of a destination, and what a destination answers.
+
+A destination adapter (`connectors/<platform>/destination.py`) turns batches
+of adds, removes and updates into the vendor's write calls and answers with
+one `Outcome` per row. It never decides *who* is sent (the engine's gate
+does) and never keeps state (the engine commits what it confirms).
+
+    make_destination(spec: SyncSpec, env: Mapping[str, str]) -> Destination
+
+is the one entry point each platform module exposes; it raises NotConfigured
+naming the environment variables when credentials are absent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from connectors.errors import ConnectorError
+
+Row = Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What the destination said about one row.
+
+    confirmed: the destination applied it (state moves).
+    not confirmed, skipped=False: rejected with the platform's reason; kept and
+        retried on the next run.
+    skipped=True: not applicable at this destination (no usable identifier,
+        the person does not exist there); not an error, nothing is stored.
+    ref: the destination's own handle for the member (a Klaviyo profile id,
+        the hashes sent to Meta, a Shopify gid), kept in state so a later
+        remove or a reconciliation can address exactly what was added.
+    """
+
+    key: str
+    confirmed: bool
+    reason: str | None = None
+    ref: str | None = None
+    skipped: bool = False
+
+
+@dataclass(frozen=True)
+class Member:
+    """A row the destination confirmed on an earlier run, as state holds it."""
+
+    key: str
+    checksum: str
+    ref: str | None = None
+
+
+class DestinationRefused(ConnectorError):
+    """The platform refuses every write to this object (e.g. a Meta audience
+    flagged restricted, `operation_status` 471). Retrying cannot help; the
+    message says what to do at the platform."""
+
+
+class Destination:
+    """Base for destination adapters: membership-only defaults.
+
+    key: the audience column that names a member (SyncSpec.key).
+    batch_size: rows per write call, the vendor's documented maximum.
+    api_calls: every call made (reads included), reported on the sync asset.
+    """
+
+    key: str
+    batch_size: int = 100
+    api_calls: int = 0
+
+    def add(self, rows: Sequence[Row]) -> list[Outcome]:
+        raise NotImplementedError
+
+    def remove(self, members: Sequence[Member]) -> list[Outcome]:
+        raise NotImplementedError
+
+    def update(self, rows: Sequence[Row]) -> list[Outcome]:
+        """Field changes for rows already present. A membership (list, tag,
+        group) has no fields: re-adding is a no-op at the vendor, so confirm."""
+        return [Outcome(str(row[self.key]), True) for row in rows]
+
+    def members(self) -> Iterable[str] | None:
+        """The refs present at the destination now, for a full reconciliation;
+        None where the vendor cannot list them (then reconciliation replaces
+        the whole membership, if the vendor offers that, or is skipped)."""
+        return None
+
+    def report(self) -> dict[str, Any]:
+        """Extra figures for the sync asset's metadata (e.g. Meta's match rate)."""
+        return {}
