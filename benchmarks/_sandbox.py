@@ -104,7 +104,7 @@ def build_stream(platform: str, name: str, env: Mapping[str, str]) -> Any:
 def ingest_all(env: Mapping[str, str], warehouse: Any) -> int:
     """Every stream, then what the daily job computes in Python before dbt."""
     from connectors.ingest import run_stream
-    from warehouse import Landing, phone_numbers
+    from warehouse import Landing, erasure, phone_numbers
 
     landing = Landing(warehouse)
     rows = 0
@@ -112,6 +112,7 @@ def ingest_all(env: Mapping[str, str], warehouse: Any) -> int:
         for name in streams:
             rows += run_stream(build_stream(platform, name, env), landing).rows_landed
     phone_numbers.refresh(warehouse)
+    erasure.ensure(warehouse)
     return rows
 
 

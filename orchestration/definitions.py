@@ -6,12 +6,13 @@ from __future__ import annotations
 from dagster import Definitions, in_process_executor
 
 from orchestration import jobs
-from orchestration.defs import activation, dbt, identity, ingest, merge_submodule_defs
+from orchestration.defs import activation, dbt, identity, ingest, merge_submodule_defs, privacy
 from orchestration.resources import WarehouseResource
 
 defs = Definitions.merge(
     merge_submodule_defs(ingest),
     merge_submodule_defs(identity),
+    merge_submodule_defs(privacy),
     merge_submodule_defs(dbt),
     merge_submodule_defs(activation),
     jobs.defs,

@@ -7,7 +7,9 @@ environment points at.
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
+from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
@@ -63,6 +65,38 @@ def _row_count(warehouse: Warehouse, relation: str) -> int | None:
         return None
 
 
+def _segments_table(warehouse: Warehouse, checks: dict[str, list[bool]]) -> Table:
+    """Every audience and suppression list: its size and where it goes, as a
+    marketer reads them."""
+    from orchestration.defs.activation.declarations import load_declarations
+    from orchestration.defs.dbt.project import dbt_project
+
+    manifest = json.loads(Path(dbt_project.manifest_path).read_text())
+    destinations: dict[str, list[str]] = defaultdict(list)
+    for declaration in load_declarations(dbt_project.manifest_path):
+        destinations[declaration.model].append(
+            f"{declaration.destination} {declaration.object} {declaration.name}"
+            + (f" (one per {declaration.split_by})" if declaration.split_by else "")
+        )
+    table = Table(title="Audiences and suppression lists", title_justify="left")
+    for column in ("list", "members", "checks passed", "synced to"):
+        table.add_column(column, justify="right" if column == "members" else "left")
+    for node in sorted(manifest["nodes"].values(), key=lambda n: (n["schema"], n["name"])):
+        if node.get("resource_type") != "model" or node["schema"] not in (
+            "audiences",
+            "suppressions",
+        ):
+            continue
+        passed = checks.get(f"marts/{node['schema']}/{node['name']}", [])
+        table.add_row(
+            f"{node['schema']}.{node['name']}",
+            str(_row_count(warehouse, f"{node['schema']}.{node['name']}") or 0),
+            f"{sum(passed)}/{len(passed)}",
+            "; ".join(destinations.get(node["name"], [])) or "(enforced by the sync engine)",
+        )
+    return table
+
+
 def print_run_summary(
     result: ExecuteInProcessResult, warehouse: Warehouse, elapsed_s: float
 ) -> None:
@@ -84,7 +118,7 @@ def print_run_summary(
     for column in ("model", "rows", "checks passed"):
         built.add_column(column, justify="left" if column == "model" else "right")
     for name in sorted(mats):
-        if name.startswith(("raw/", "syncs/")):
+        if name.startswith(("raw/", "syncs/", "marts/audiences/", "marts/suppressions/")):
             continue
         parts = name.split("/")
         relation = f"{parts[-2] if parts[0] == 'marts' else parts[0]}.{parts[-1]}"
@@ -92,6 +126,8 @@ def print_run_summary(
         built.add_row(
             name, str(_row_count(warehouse, relation) or 0), f"{sum(passed)}/{len(passed)}"
         )
+
+    segments = _segments_table(warehouse, checks)
 
     synced = Table(title="Synced (reverse ETL)", title_justify="left")
     synced.add_column("asset")
@@ -101,7 +137,7 @@ def print_run_summary(
         if name.startswith("syncs/"):
             synced.add_row(name, *(str(meta.get(k, "")) for k in _SYNC_KEYS))
 
-    for table in (ingest, built, synced):
+    for table in (ingest, built, segments, synced):
         console.print(table)
     status = "succeeded" if result.success else "FAILED"
     console.print(

@@ -10,3 +10,11 @@
         cast({{ dbt.current_timestamp() }} as timestamp)
     {%- endif -%}
 {%- endmacro %}
+
+
+{#- The start of a window that ends at as_of(): `as_of_minus(30)` is 30 days
+    ago, `as_of_minus(72, 'hour')` three days ago to the second. Through dbt's
+    cross-database dateadd, so the same text runs on every engine. -#}
+{% macro as_of_minus(amount, unit='day') -%}
+    {{ dbt.dateadd(unit, -1 * amount, as_of()) }}
+{%- endmacro %}

@@ -3,59 +3,16 @@ equals a full rebuild, SQL components equal a Python partition, ids stay put."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from collections import defaultdict
 from pathlib import Path
 
 import sqlalchemy as sa
 
-from connectors.ingest import run_stream
 from sandbox.server import EmulatorServer
 from sandbox.store import WorldStore
 from sandbox.world import advance
-from warehouse import Landing, Warehouse, phone_numbers
-
-PROJECT = Path(__file__).resolve().parents[2] / "dbt_project"
-STREAMS = {
-    "shopify": ("customers", "orders", "checkouts", "products"),
-    "klaviyo": ("profiles", "events", "lists", "metrics"),
-    "square": ("customers", "orders", "loyalty_accounts"),
-    "zendesk": ("users", "tickets", "satisfaction_ratings"),
-    "meta_ads": ("campaigns", "insights", "leads"),
-}
-
-
-def _ingest(env: dict[str, str], warehouse: Warehouse) -> None:
-    landing = Landing(warehouse)
-    for platform, streams in STREAMS.items():
-        module = __import__(f"connectors.{platform}.source", fromlist=["stream"])
-        for name in streams:
-            stream = module.stream(name, env)
-            stream.client._bucket = None  # the fixture world is small; pacing only slows
-            if platform == "meta_ads" and name == "insights":
-                from datetime import date
-
-                stream.today = date.fromisoformat(env["OMNIHUB_AS_OF"][:10])
-            run_stream(stream, landing)
-    phone_numbers.refresh(warehouse)
-
-
-def _dbt(warehouse: Warehouse, env: dict[str, str], *args: str) -> None:
-    dbt = Path(sys.executable).with_name("dbt")
-    done = subprocess.run(
-        [str(dbt), *args, "--project-dir", str(PROJECT), "--profiles-dir", str(PROJECT)],
-        env={
-            **os.environ,
-            **warehouse.dbt_env(),
-            "OMNIHUB_DBT_TARGET": warehouse.dbt_target(),
-            "OMNIHUB_AS_OF": env["OMNIHUB_AS_OF"],
-        },
-        capture_output=True,
-        text=True,
-    )
-    assert done.returncode == 0, done.stdout[-3000:]
+from tests.integration.pipeline import ingest_world, run_dbt
+from warehouse import Warehouse
 
 
 def _staging_tables(warehouse: Warehouse) -> list[str]:
@@ -85,8 +42,8 @@ def test_a_day_later_incremental_staging_equals_a_full_rebuild(
     emulator: EmulatorServer, any_warehouse: Warehouse, tmp_path: Path
 ) -> None:
     env = {**_env(emulator), "OMNIHUB_DATA_DIR": str(tmp_path)}
-    _ingest(env, any_warehouse)
-    _dbt(any_warehouse, env, "run")
+    ingest_world(env, any_warehouse)
+    run_dbt(any_warehouse, env, "run")
     with any_warehouse.transaction() as conn:
         day_one_ids = set(
             conn.execute(sa.text("select customer_id from customers.customers")).scalars()
@@ -94,10 +51,10 @@ def test_a_day_later_incremental_staging_equals_a_full_rebuild(
 
     advance(emulator.world_dir)  # new orders and events, unsubscribes, a deleted user
     env = {**_env(emulator), "OMNIHUB_DATA_DIR": str(tmp_path)}
-    _ingest(env, any_warehouse)
-    _dbt(any_warehouse, env, "run")
+    ingest_world(env, any_warehouse)
+    run_dbt(any_warehouse, env, "run")
     incremental = {t: _contents(any_warehouse, t) for t in _staging_tables(any_warehouse)}
-    _dbt(any_warehouse, env, "run", "--full-refresh", "--select", "staging")
+    run_dbt(any_warehouse, env, "run", "--full-refresh", "--select", "staging")
     rebuilt = {t: _contents(any_warehouse, t) for t in _staging_tables(any_warehouse)}
     assert incremental.keys() == rebuilt.keys() and len(rebuilt) >= 20
     for table in rebuilt:
@@ -144,8 +101,8 @@ def test_sql_components_equal_a_python_partition_of_the_same_edges(
     emulator: EmulatorServer, any_warehouse: Warehouse, tmp_path: Path
 ) -> None:
     env = {**_env(emulator), "OMNIHUB_DATA_DIR": str(tmp_path)}
-    _ingest(env, any_warehouse)
-    _dbt(any_warehouse, env, "run", "--select", "+int_identity__components")
+    ingest_world(env, any_warehouse)
+    run_dbt(any_warehouse, env, "run", "--select", "+int_identity__components")
     with any_warehouse.transaction() as conn:
         members = conn.execute(
             sa.text("select record_key, identifier_key from intermediate.int_identity__identifiers")

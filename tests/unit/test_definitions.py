@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import os
+from pathlib import Path
+
 from orchestration.definitions import defs
 
 
@@ -16,224 +20,22 @@ def _graph() -> dict[str, tuple[str | None, list[str]]]:
     }
 
 
+SNAPSHOT = Path(__file__).with_name("asset_graph.snapshot.json")
+
+
 def test_asset_graph_snapshot() -> None:
-    # A change to the graph shows up here as a reviewable diff.
-    assert _graph() == {
-        "staging/shopify/stg_shopify__checkout_lines": ("staging", ["raw/shopify/checkouts"]),
-        "raw/square/orders": ("raw_square", []),
-        "staging/shopify/stg_shopify__orders": ("staging", ["raw/shopify/orders"]),
-        "raw/klaviyo/lists": ("raw_klaviyo", []),
-        "intermediate/identity/int_identity__source_records": (
-            "identity",
-            [
-                "staging/klaviyo/stg_klaviyo__profiles",
-                "staging/meta_ads/stg_meta_ads__leads",
-                "staging/shopify/stg_shopify__customers",
-                "staging/square/stg_square__customers",
-                "staging/zendesk/stg_zendesk__users",
-            ],
-        ),
-        "intermediate/customers/int_customers__consent_signals": (
-            "customers",
-            [
-                "intermediate/identity/int_identity__assignments",
-                "staging/klaviyo/stg_klaviyo__profiles",
-                "staging/meta_ads/stg_meta_ads__leads",
-                "staging/shopify/stg_shopify__customers",
-                "staging/square/stg_square__customers",
-            ],
-        ),
-        "staging/zendesk/stg_zendesk__users": (
-            "staging",
-            [
-                "identity/phone_numbers",
-                "raw/zendesk/users",
-            ],
-        ),
-        "raw/shopify/orders": ("raw_shopify", []),
-        "staging/klaviyo/stg_klaviyo__lists": ("staging", ["raw/klaviyo/lists"]),
-        "raw/klaviyo/metrics": ("raw_klaviyo", []),
-        "intermediate/identity/int_identity__components": (
-            "identity",
-            [
-                "intermediate/identity/int_identity__identifiers",
-                "intermediate/identity/int_identity__source_records",
-            ],
-        ),
-        "staging/zendesk/stg_zendesk__satisfaction_ratings": (
-            "staging",
-            ["raw/zendesk/satisfaction_ratings"],
-        ),
-        "raw/klaviyo/profiles": ("raw_klaviyo", []),
-        "staging/klaviyo/stg_klaviyo__metrics": ("staging", ["raw/klaviyo/metrics"]),
-        "raw/shopify/customers": ("raw_shopify", []),
-        "raw/square/customers": ("raw_square", []),
-        "staging/klaviyo/stg_klaviyo__profiles": (
-            "staging",
-            [
-                "identity/phone_numbers",
-                "raw/klaviyo/profiles",
-            ],
-        ),
-        "raw/meta_ads/campaigns": ("raw_meta_ads", []),
-        "marts/customers/customers": (
-            "customers",
-            [
-                "intermediate/customers/int_customers__category_affinity",
-                "intermediate/customers/int_customers__consent_signals",
-                "intermediate/customers/int_customers__orders",
-                "intermediate/identity/int_identity__assignments",
-                "intermediate/identity/int_identity__source_records",
-                "marts/customers/customer_events",
-                "staging/klaviyo/stg_klaviyo__profiles",
-                "staging/square/stg_square__loyalty_accounts",
-                "staging/zendesk/stg_zendesk__satisfaction_ratings",
-                "staging/zendesk/stg_zendesk__tickets",
-            ],
-        ),
-        "intermediate/identity/int_identity__assignments": (
-            "identity",
-            [
-                "intermediate/identity/int_identity__components",
-                "intermediate/identity/int_identity__source_records",
-            ],
-        ),
-        "raw/meta_ads/leads": ("raw_meta_ads", []),
-        "staging/meta_ads/stg_meta_ads__insights": ("staging", ["raw/meta_ads/insights"]),
-        "intermediate/customers/int_customers__orders": (
-            "customers",
-            [
-                "intermediate/identity/int_identity__assignments",
-                "staging/shopify/stg_shopify__orders",
-                "staging/square/stg_square__orders",
-            ],
-        ),
-        "marts/audiences/shopify_returning_customers": (
-            "audiences",
-            ["staging/shopify/stg_shopify__customers"],
-        ),
-        "raw/klaviyo/events": ("raw_klaviyo", []),
-        "raw/square/loyalty_accounts": ("raw_square", []),
-        "staging/klaviyo/stg_klaviyo__events": (
-            "staging",
-            [
-                "raw/klaviyo/events",
-                "staging/klaviyo/stg_klaviyo__metrics",
-            ],
-        ),
-        "staging/zendesk/stg_zendesk__tickets": ("staging", ["raw/zendesk/tickets"]),
-        "staging/square/stg_square__orders": ("staging", ["raw/square/orders"]),
-        "marts/customers/customer_events": (
-            "customers",
-            [
-                "intermediate/identity/int_identity__assignments",
-                "staging/klaviyo/stg_klaviyo__events",
-                "staging/meta_ads/stg_meta_ads__leads",
-                "staging/shopify/stg_shopify__checkouts",
-                "staging/shopify/stg_shopify__orders",
-                "staging/square/stg_square__loyalty_accounts",
-                "staging/square/stg_square__orders",
-                "staging/zendesk/stg_zendesk__satisfaction_ratings",
-                "staging/zendesk/stg_zendesk__tickets",
-            ],
-        ),
-        "staging/shopify/stg_shopify__checkouts": ("staging", ["raw/shopify/checkouts"]),
-        "syncs/shopify/shopify_returning_customers": (
-            "syncs",
-            ["marts/audiences/shopify_returning_customers"],
-        ),
-        "identity/phone_numbers": (
-            "identity",
-            [
-                "raw/klaviyo/profiles",
-                "raw/meta_ads/leads",
-                "raw/shopify/customers",
-                "raw/square/customers",
-                "raw/square/loyalty_accounts",
-                "raw/zendesk/users",
-            ],
-        ),
-        "raw/shopify/products": ("raw_shopify", []),
-        "staging/square/stg_square__loyalty_accounts": (
-            "staging",
-            [
-                "identity/phone_numbers",
-                "raw/square/loyalty_accounts",
-            ],
-        ),
-        "intermediate/identity/int_identity__excluded_identifiers": (
-            "identity",
-            ["intermediate/identity/int_identity__source_records"],
-        ),
-        "staging/square/stg_square__order_lines": ("staging", ["raw/square/orders"]),
-        "raw/zendesk/users": ("raw_zendesk", []),
-        "staging/shopify/stg_shopify__customers": (
-            "staging",
-            [
-                "identity/phone_numbers",
-                "raw/shopify/customers",
-            ],
-        ),
-        "staging/square/stg_square__customers": (
-            "staging",
-            [
-                "identity/phone_numbers",
-                "raw/square/customers",
-            ],
-        ),
-        "staging/shopify/stg_shopify__products": ("staging", ["raw/shopify/products"]),
-        "staging/meta_ads/stg_meta_ads__campaigns": ("staging", ["raw/meta_ads/campaigns"]),
-        "marts/customers/identity_links": (
-            "customers",
-            [
-                "intermediate/identity/int_identity__assignments",
-                "intermediate/identity/int_identity__excluded_identifiers",
-                "intermediate/identity/int_identity__identifiers",
-                "intermediate/identity/int_identity__source_records",
-            ],
-        ),
-        "staging/shopify/stg_shopify__order_lines": ("staging", ["raw/shopify/orders"]),
-        "intermediate/identity/int_identity__identifiers": (
-            "identity",
-            [
-                "identity/phone_numbers",
-                "intermediate/identity/int_identity__excluded_identifiers",
-                "intermediate/identity/int_identity__source_records",
-                "staging/square/stg_square__loyalty_accounts",
-            ],
-        ),
-        "marts/customers/customer_merges": (
-            "customers",
-            ["intermediate/identity/int_identity__assignments"],
-        ),
-        "intermediate/customers/int_customers__category_affinity": (
-            "customers",
-            [
-                "intermediate/customers/int_customers__orders",
-                "staging/shopify/stg_shopify__order_lines",
-                "staging/shopify/stg_shopify__product_variants",
-                "staging/shopify/stg_shopify__products",
-                "staging/square/stg_square__order_lines",
-            ],
-        ),
-        "raw/zendesk/tickets": ("raw_zendesk", []),
-        "raw/meta_ads/insights": ("raw_meta_ads", []),
-        "raw/shopify/checkouts": ("raw_shopify", []),
-        "raw/zendesk/satisfaction_ratings": ("raw_zendesk", []),
-        "staging/shopify/stg_shopify__product_variants": ("staging", ["raw/shopify/products"]),
-        "staging/meta_ads/stg_meta_ads__leads": (
-            "staging",
-            [
-                "identity/phone_numbers",
-                "raw/meta_ads/leads",
-            ],
-        ),
+    """A change to the graph shows up as a reviewable diff of the snapshot file.
+    After an intended change, rewrite it:
+    OMNIHUB_UPDATE_SNAPSHOT=1 .venv/bin/pytest tests/unit/test_definitions.py"""
+    graph = {
+        key: {"group": group, "parents": parents} for key, (group, parents) in _graph().items()
     }
+    if os.environ.get("OMNIHUB_UPDATE_SNAPSHOT"):
+        SNAPSHOT.write_text(json.dumps(dict(sorted(graph.items())), indent=1) + "\n")
+    assert graph == json.loads(SNAPSHOT.read_text())
 
 
 def test_dbt_tests_are_blocking_checks_unless_severity_warn() -> None:
-    import json
-
     from orchestration.defs.dbt.project import dbt_project
 
     manifest = json.loads(dbt_project.manifest_path.read_text())

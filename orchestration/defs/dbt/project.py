@@ -35,6 +35,8 @@ class OmnihubDbtTranslator(DagsterDbtTranslator):
         return AssetKey([*folders, dbt_resource_props["name"]])
 
     def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
+        if dbt_resource_props["resource_type"] == "seed":
+            return "config"  # files merchandising and marketing maintain (seeds/)
         if dbt_resource_props["resource_type"] != "model":
             return super().get_group_name(dbt_resource_props)
         folders = list(dbt_resource_props["fqn"][1:-1])

@@ -1,5 +1,6 @@
 {#- Every statement of marketing consent any platform holds, per customer and
-    channel: granted or not, when, and where it came from. The newest statement
+    channel: granted or not, the platform's own word for it (state: subscribed,
+    unsubscribed, not_subscribed, never_subscribed, ...), when, and where it came from. The newest statement
     wins in `customers`; a deliverability suppression (bounce, spam complaint)
     is a separate veto on email. -#}
 with
@@ -18,6 +19,7 @@ signals as (
         'shopify:customer:' || shopify_customer_id as record_key,
         'email' as channel,
         email_marketing_state = 'subscribed' as granted,
+        email_marketing_state as state,
         coalesce(email_consent_updated_at, updated_at) as stated_at,
         'shopify' as source
     from {{ ref('stg_shopify__customers') }}
@@ -29,6 +31,7 @@ signals as (
         'shopify:customer:' || shopify_customer_id,
         'sms',
         sms_marketing_state = 'subscribed',
+        sms_marketing_state,
         coalesce(sms_consent_updated_at, updated_at),
         'shopify'
     from {{ ref('stg_shopify__customers') }}
@@ -40,6 +43,7 @@ signals as (
         'klaviyo:profile:' || klaviyo_profile_id,
         'email',
         email_consent = 'SUBSCRIBED',
+        lower(email_consent),
         coalesce(email_consent_at, updated_at),
         'klaviyo'
     from {{ ref('stg_klaviyo__profiles') }}
@@ -51,6 +55,7 @@ signals as (
         'square:customer:' || square_customer_id,
         'email',
         not email_unsubscribed,
+        'unsubscribed',
         updated_at,
         'square'
     from {{ ref('stg_square__customers') }}
@@ -62,6 +67,7 @@ signals as (
         'meta_ads:lead:' || meta_lead_id,
         'email',
         accepts_email_marketing,
+        'subscribed',
         created_at,
         'meta_ads'
     from {{ ref('stg_meta_ads__leads') }}
@@ -73,6 +79,7 @@ select
     assignments.customer_id,
     signals.channel,
     signals.granted,
+    signals.state,
     signals.stated_at,
     signals.source,
     signals.record_key

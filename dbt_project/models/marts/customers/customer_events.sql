@@ -17,11 +17,15 @@ email_events as (
         'klaviyo:event:' || klaviyo_event_id as event_id,
         'klaviyo:profile:' || klaviyo_profile_id as record_key,
         occurred_at,
-        'email' as channel,
+        -- Klaviyo also tracks browsing on the shop (Viewed Product): that is the web
+        case when event_type = 'product_viewed' then 'web' else 'email' end as channel,
         event_type,
         'klaviyo' as platform,
         cast(null as decimal(18, 2)) as revenue,
-        coalesce(campaign_name, metric_name) as detail
+        case
+            when event_type = 'product_viewed' then product_category || ': product ' || product_id
+            else coalesce(campaign_name, metric_name)
+        end as detail
     from {{ ref('stg_klaviyo__events') }}
 
 ),

@@ -68,6 +68,7 @@ consent as (
         customer_id,
         channel,
         granted,
+        state,
         stated_at,
         source
     from (
@@ -173,7 +174,7 @@ top_category as (
             *,
             row_number() over (
                 partition by customer_id
-                order by revenue desc, units desc, product_category
+                order by affinity_score desc, revenue desc, product_category
             ) as category_rank
         from {{ ref('int_customers__category_affinity') }}
     ) as ranked
@@ -202,6 +203,7 @@ joined as (
         -- consent: the newest statement per channel; a suppression vetoes email
         coalesce(email_consent.granted, false) and suppressed.customer_id is null
             as email_marketing_consent,
+        email_consent.state as email_consent_state,
         email_consent.source as email_consent_source,
         email_consent.stated_at as email_consent_at,
         suppressed.customer_id is not null as email_suppressed,

@@ -39,6 +39,9 @@ renamed as (
         {{ json_text('payload', ['attributes', 'event_properties', 'Campaign Name']) }} as campaign_name,
         {{ json_text('payload', ['attributes', 'event_properties', 'Subject']) }} as subject,
         {{ json_text('payload', ['attributes', 'event_properties', 'URL']) }} as url,
+        -- Viewed Product (Klaviyo's onsite tracking): the product and its first category
+        {{ json_text('payload', ['attributes', 'event_properties', 'ProductID']) }} as product_id,
+        {{ json_text('payload', ['attributes', 'event_properties', 'Categories', 0]) }} as product_category,
 
         -- timestamps
         {{ to_utc(json_text('payload', ['attributes', 'datetime'])) }} as occurred_at,
@@ -61,6 +64,7 @@ select
         when 'Unsubscribed from Email Marketing' then 'email_unsubscribed'
         when 'Bounced Email' then 'email_bounced'
         when 'Marked Email as Spam' then 'email_marked_spam'
+        when 'Viewed Product' then 'product_viewed'
         else 'klaviyo_other'
     end as event_type
 from renamed
