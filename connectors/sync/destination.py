@@ -50,6 +50,9 @@ class Member:
     key: str
     checksum: str
     ref: str | None = None
+    customer_id: str | None = None
+    """The person it was synced for: if they are later erased, lose consent or
+    are merged away, the engine removes the member whatever the sync's mode."""
 
 
 class DestinationRefused(ConnectorError):
@@ -86,6 +89,29 @@ class Destination:
         None where the vendor cannot list them (then reconciliation replaces
         the whole membership, if the vendor offers that, or is skipped)."""
         return None
+
+    def ref_of(self, row: Row) -> str | None:
+        """The ref a row has at the destination, when it can be known without a
+        call (a Shopify gid, a Square customer id); None when only the write
+        itself finds out (a Klaviyo profile created on import)."""
+        return None
+
+    def lookup(self, rows: Sequence[Row]) -> dict[str, bool] | None:
+        """For a batch a crashed run may or may not have sent: is each row (by
+        key) a member at the destination now? None where the vendor cannot say
+        (then the batch is sent again: every vendor here treats a repeated add
+        or remove of the same member as a no-op)."""
+        refs = self.members()
+        if refs is None:
+            return None
+        present = set(refs)
+        found: dict[str, bool] = {}
+        for row in rows:
+            ref = self.ref_of(row)
+            if ref is None:
+                return None
+            found[str(row[self.key])] = ref in present
+        return found
 
     def report(self) -> dict[str, Any]:
         """Extra figures for the sync asset's metadata (e.g. Meta's match rate)."""

@@ -1,41 +1,66 @@
 """The reverse-ETL engine: gate, diff, plan, batch, apply, record.
 
 Whatever a model says, nothing leaves that fails the gate (consent,
-suppression, erasure): a gated row is skipped, and if it was synced before it
-is removed. Only adds/removes/updates are sent, in batches sized to the
-destination's API; state moves only for rows the destination confirmed, one
-batch at a time, so a rerun after any crash picks up exactly what is left.
+suppression, erasure; see gate.py): a gated row is skipped, and a member synced
+before who is now gated, or no longer a customer (merged away, deleted), is
+removed in every mode. Only adds/removes/updates are sent, in batches sized to
+the destination's API; state moves only for rows the destination confirmed,
+one batch at a time, each batch marked pending before it is sent, so a rerun
+after any crash checks the one batch in doubt and then picks up exactly what
+is left.
+
+A reconciliation (periodic, or after someone edited the destination by hand)
+re-reads the destination's membership first: members that vanished there are
+forgotten (and sent again if wanted); members nobody synced are removed from
+a mirrored object. Destinations that cannot list members but can replace them
+wholesale (Meta) are replaced with exactly the desired rows.
 """
 
 from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
-from connectors.sync.destination import Destination, Member, Outcome, Row
+from connectors.sync.destination import Destination, DestinationRefused, Member, Outcome, Row
 from connectors.sync.diff import checksum, diff
+from connectors.sync.gate import Gate, load_gate, required_lists
 from connectors.sync.state import SyncState
 from warehouse import Warehouse
 
-__all__ = ["Destination", "Member", "Outcome", "Row", "SyncSpec", "run_sync"]
+__all__ = [
+    "Destination",
+    "DestinationRefused",
+    "Member",
+    "Outcome",
+    "Row",
+    "SyncResult",
+    "SyncSpec",
+    "run_sync",
+    "split_specs",
+]
 
 Mode = Literal["mirror", "add_only", "upsert"]
-Gate = Callable[[Row], bool]
 SAMPLE_SIZE = 5
+UNTRACKED = "untracked:"
 
 
 @dataclass(frozen=True)
 class SyncSpec:
     name: str
+    """Stable identity of the sync in state and audit."""
     destination: str
     object: str
     target: str
+    """The destination object's name (list, audience, group, tag, field)."""
     mode: Mode
     key: str
     fields: tuple[str, ...] = ()
+    suppressions: tuple[str, ...] = ()
+    """Suppression lists the declaration names; the gate adds its own."""
 
 
 @dataclass
@@ -52,6 +77,15 @@ class SyncResult:
     duration_s: float = 0.0
     sample: dict[str, list[str]] = field(default_factory=dict)
     destination_report: dict[str, Any] = field(default_factory=dict)
+    gated: Counter = field(default_factory=Counter)
+    """Rows the gate held back, by the list that named them."""
+    forced_removes: int = 0
+    """Members removed because their person was gated or gone, whatever the mode."""
+    resumed: int = 0
+    """Rows of a crashed run's batch found already applied at the destination."""
+    drift_forgotten: int = 0
+    drift_removed: int = 0
+    refused: str | None = None
 
     def counts(self) -> dict[str, Any]:
         return {
@@ -63,12 +97,70 @@ class SyncResult:
             "skipped": self.skipped,
             "api_calls": self.api_calls,
             "sample": self.sample,
+            "details": {
+                "gated": dict(self.gated),
+                "forced_removes": self.forced_removes,
+                "resumed": self.resumed,
+                "drift_forgotten": self.drift_forgotten,
+                "drift_removed": self.drift_removed,
+                "refused": self.refused,
+                **self.destination_report,
+            },
         }
+
+    def absorb(self, other: SyncResult) -> None:
+        """Add another part's figures (the parts of a split sync report as one)."""
+        for name in (
+            "planned_adds",
+            "planned_removes",
+            "planned_updates",
+            "confirmed",
+            "rejected",
+            "skipped",
+            "api_calls",
+            "forced_removes",
+            "resumed",
+            "drift_forgotten",
+            "drift_removed",
+        ):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.gated.update(other.gated)
+        self.duration_s += other.duration_s
+        self.refused = self.refused or other.refused
+        for key, values in other.sample.items():
+            self.sample.setdefault(key, [])
+            self.sample[key] = (self.sample[key] + values)[:SAMPLE_SIZE]
+        for key, value in other.destination_report.items():
+            if isinstance(value, int | float) and isinstance(
+                self.destination_report.get(key), int | float
+            ):
+                self.destination_report[key] += value
+            else:
+                self.destination_report.setdefault(key, value)
 
 
 def _batches(items: Sequence[Any], size: int) -> Iterable[Sequence[Any]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
+
+
+def split_specs(
+    spec: SyncSpec, value_column: str, rows: Iterable[Row], state: SyncState
+) -> dict[str, tuple[SyncSpec, list[Row]]]:
+    """One sync per value of `value_column` (one destination object each, e.g.
+    one exclusion audience per product), including values that are gone from the
+    model but still in state, so their objects are emptied rather than forgotten."""
+    parts: dict[str, list[Row]] = {}
+    for row in rows:
+        value = row.get(value_column)
+        if value not in (None, ""):
+            parts.setdefault(str(value), []).append(row)
+    for name in state.sync_names(f"{spec.name}:"):
+        parts.setdefault(name.split(":", 1)[1], [])
+    return {
+        value: (replace(spec, name=f"{spec.name}:{value}", target=f"{spec.target}-{value}"), part)
+        for value, part in sorted(parts.items())
+    }
 
 
 def run_sync(
@@ -79,46 +171,62 @@ def run_sync(
     *,
     dry_run: bool = False,
     trigger: str = "manual",
-    gate: Gate | None = None,
+    reconcile: bool = False,
 ) -> SyncResult:
     started = time.perf_counter()
     result = SyncResult(sync_id=uuid.uuid4().hex, dry_run=dry_run)
     state = SyncState(warehouse)
+    gate = load_gate(warehouse, required_lists(spec.destination, spec.object, spec.suppressions))
 
     desired: dict[str, Row] = {}
     for row in desired_rows:
         key = row.get(spec.key)
-        if key in (None, "") or (gate is not None and not gate(row)):
+        refusal = gate.refusal(row)
+        if refusal is not None:
+            result.gated[refusal] += 1
             result.skipped += 1
+            continue
+        if key in (None, ""):
+            result.skipped += 1  # not known at this destination
             continue
         desired[str(key)] = row
     sums = {key: checksum(row, spec.fields) for key, row in desired.items()}
-    confirmed_before = state.members(spec.name)
-    plan = diff(sums, {k: m.checksum for k, m in confirmed_before.items()}, mode=spec.mode)
-    result.planned_adds = len(plan.adds)
-    result.planned_removes = len(plan.removes)
-    result.planned_updates = len(plan.updates)
-    result.sample = {
-        "adds": plan.adds[:SAMPLE_SIZE],
-        "removes": plan.removes[:SAMPLE_SIZE],
-        "updates": plan.updates[:SAMPLE_SIZE],
-    }
 
     state.start(result.sync_id, spec.name, trigger, dry_run)
     error: str | None = None
     calls_before = destination.api_calls
     try:
         if not dry_run:
+            _settle_pending(spec, state, destination, desired, sums, result)
+        confirmed_before = state.members(spec.name)
+        if reconcile and not dry_run:
+            if _replace_everything(spec, state, destination, desired, sums, result):
+                return result
+            confirmed_before = _repair_drift(spec, state, destination, confirmed_before, result)
+        plan = diff(sums, {k: m.checksum for k, m in confirmed_before.items()}, mode=spec.mode)
+        forced = _gone_members(gate, confirmed_before, desired, plan.removes)
+        result.forced_removes = len(forced)
+        removes = sorted({*plan.removes, *forced})
+        result.planned_adds = len(plan.adds)
+        result.planned_removes = len(removes)
+        result.planned_updates = len(plan.updates)
+        result.sample = {
+            "adds": plan.adds[:SAMPLE_SIZE],
+            "removes": removes[:SAMPLE_SIZE],
+            "updates": plan.updates[:SAMPLE_SIZE],
+        }
+        if not dry_run:
             # Removes first: a person leaving one audience for another never sits in both.
-            for keys in _batches(plan.removes, destination.batch_size):
+            for keys in _batches(removes, destination.batch_size):
                 members = [confirmed_before[k] for k in keys]
-                _record(result, state, spec, destination.remove(members), "remove", sums)
-            for keys in _batches(plan.adds, destination.batch_size):
-                rows = [desired[k] for k in keys]
-                _record(result, state, spec, destination.add(rows), "add", sums)
-            for keys in _batches(plan.updates, destination.batch_size):
-                rows = [desired[k] for k in keys]
-                _record(result, state, spec, destination.update(rows), "update", sums)
+                _send(result, state, spec, "remove", keys, sums, desired, destination, members)
+            for operation, keys_all in (("add", plan.adds), ("update", plan.updates)):
+                for keys in _batches(keys_all, destination.batch_size):
+                    _send(result, state, spec, operation, keys, sums, desired, destination)
+    except DestinationRefused as exc:
+        result.refused = str(exc)
+        error = f"refused: {exc}"
+        raise
     except Exception as exc:
         error = f"{type(exc).__name__}: {exc}"
         raise
@@ -130,6 +238,39 @@ def run_sync(
     return result
 
 
+def _gone_members(
+    gate: Gate, confirmed: Mapping[str, Member], desired: Mapping[str, Row], removes: list[str]
+) -> list[str]:
+    """Members to remove whatever the mode: their person is gated or gone."""
+    already = set(removes)
+    return sorted(
+        key
+        for key, member in confirmed.items()
+        if key not in desired and key not in already and gate.is_gone(member.customer_id)
+    )
+
+
+def _send(
+    result: SyncResult,
+    state: SyncState,
+    spec: SyncSpec,
+    operation: str,
+    keys: Sequence[str],
+    sums: Mapping[str, str],
+    desired: Mapping[str, Row],
+    destination: Destination,
+    members: Sequence[Member] = (),
+) -> None:
+    state.mark_pending(result.sync_id, spec.name, keys, operation)
+    if operation == "remove":
+        outcomes = destination.remove(members)
+    elif operation == "add":
+        outcomes = destination.add([desired[k] for k in keys])
+    else:
+        outcomes = destination.update([desired[k] for k in keys])
+    _record(result, state, spec, outcomes, operation, sums, desired, settled=keys)
+
+
 def _record(
     result: SyncResult,
     state: SyncState,
@@ -137,6 +278,8 @@ def _record(
     outcomes: list[Outcome],
     operation: str,
     sums: Mapping[str, str],
+    desired: Mapping[str, Row],
+    settled: Sequence[str] = (),
 ) -> None:
     confirmed = [o for o in outcomes if o.confirmed]
     rejected = [o for o in outcomes if not o.confirmed and not o.skipped]
@@ -144,9 +287,101 @@ def _record(
     state.commit_batch(
         result.sync_id,
         spec.name,
-        confirmed=[(o.key, sums[o.key], o.ref) for o in confirmed if operation != "remove"],
+        confirmed=[
+            (o.key, sums[o.key], o.ref, _customer(desired.get(o.key)))
+            for o in confirmed
+            if operation != "remove"
+        ],
         removed=[o.key for o in confirmed if operation == "remove"],
         rejected=[(o.key, operation, o.reason or "rejected") for o in rejected],
+        settled=settled,
     )
     result.confirmed += len(confirmed)
     result.rejected += len(rejected)
+
+
+def _customer(row: Row | None) -> str | None:
+    value = None if row is None else row.get("customer_id")
+    return None if value is None else str(value)
+
+
+def _settle_pending(
+    spec: SyncSpec,
+    state: SyncState,
+    destination: Destination,
+    desired: Mapping[str, Row],
+    sums: Mapping[str, str],
+    result: SyncResult,
+) -> None:
+    """A batch a crashed run sent but did not record: find out at the
+    destination what it applied, record that, and leave the rest to the diff."""
+    pending = state.pending(spec.name)
+    if not pending:
+        return
+    confirmed = state.members(spec.name)
+    adds = [desired[k] for k, op in pending.items() if op in ("add", "update") and k in desired]
+    present_adds = destination.lookup(adds) if adds else {}
+    applied: list[tuple[str, str, str | None, str | None]] = []
+    for key, is_present in (present_adds or {}).items():
+        if is_present and pending[key] == "add":
+            row = desired[key]
+            applied.append((key, sums[key], destination.ref_of(row), _customer(row)))
+    removed: list[str] = []
+    remove_keys = [k for k, op in pending.items() if op == "remove" and k in confirmed]
+    if remove_keys:
+        refs = destination.members()
+        if refs is not None:
+            present = set(refs)
+            removed = [k for k in remove_keys if confirmed[k].ref not in present]
+    result.resumed = len(applied) + len(removed)
+    state.commit_batch(result.sync_id, spec.name, applied, removed, [], settled=list(pending))
+
+
+def _repair_drift(
+    spec: SyncSpec,
+    state: SyncState,
+    destination: Destination,
+    confirmed: dict[str, Member],
+    result: SyncResult,
+) -> dict[str, Member]:
+    """Compare state with what the destination holds now; repair both sides."""
+    refs = destination.members()
+    if refs is None:
+        return confirmed
+    present = set(refs)
+    vanished = [k for k, m in confirmed.items() if m.ref is not None and m.ref not in present]
+    state.forget(spec.name, vanished)
+    result.drift_forgotten = len(vanished)
+    if spec.mode == "mirror":
+        ours = {m.ref for m in confirmed.values()}
+        untracked = sorted(present - ours)
+        for refs_batch in _batches(untracked, destination.batch_size):
+            members = [Member(f"{UNTRACKED}{ref}", "", ref) for ref in refs_batch]
+            outcomes = destination.remove(members)
+            result.drift_removed += sum(1 for o in outcomes if o.confirmed)
+    return {k: m for k, m in confirmed.items() if k not in set(vanished)}
+
+
+def _replace_everything(
+    spec: SyncSpec,
+    state: SyncState,
+    destination: Destination,
+    desired: Mapping[str, Row],
+    sums: Mapping[str, str],
+    result: SyncResult,
+) -> bool:
+    """Destinations that cannot list members but can replace them (Meta's
+    usersreplace): the reconciliation sends exactly the desired rows."""
+    replace_all = getattr(destination, "replace", None)
+    if destination.members() is not None or replace_all is None or spec.mode != "mirror":
+        return False
+    outcomes = replace_all([desired[k] for k in sorted(desired)])
+    confirmed = [o for o in outcomes if o.confirmed]
+    state.replace_all(
+        spec.name, [(o.key, sums[o.key], o.ref, _customer(desired.get(o.key))) for o in confirmed]
+    )
+    result.planned_adds = len(desired)
+    result.confirmed = len(confirmed)
+    result.rejected = sum(1 for o in outcomes if not o.confirmed and not o.skipped)
+    result.skipped += sum(1 for o in outcomes if o.skipped)
+    return True

@@ -1,61 +1,130 @@
-"""The reverse-ETL engine on a real DuckDB: diff, gate, dry run, confirmed-only state."""
+"""The reverse-ETL engine on a real DuckDB: diff, gate, dry run, confirmed-only
+state, crash resume, reconciliation, splits."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 import pytest
 import sqlalchemy as sa
 
 from connectors.sync.diff import checksum, diff
-from connectors.sync.engine import Destination, Member, Outcome, Row, SyncSpec, run_sync
+from connectors.sync.engine import (
+    Destination,
+    DestinationRefused,
+    Member,
+    Outcome,
+    Row,
+    SyncSpec,
+    run_sync,
+    split_specs,
+)
+from connectors.sync.gate import GateUnavailable, required_lists
+from connectors.sync.state import SyncState
 from warehouse import Warehouse
 
 SPEC = SyncSpec("aud__dest", "fake", "tag", "vip", "mirror", "id", ("email",))
+LISTS = ("suppress_erased", "suppress_email_unconsented", "suppress_ads_unconsented", "suppress_x")
+
+
+class Crash(Exception):
+    """Stands for the process dying: nothing after it runs."""
 
 
 class FakeDestination(Destination):
-    """Records calls; rejects keys in `refuse`; can blow up after N batches."""
+    """A set of members; rejects keys in `refuse`; can die before or after applying
+    call number `crash_at`; can pretend not to be able to list its members."""
 
-    def __init__(self, refuse: set[str] = frozenset(), crash_after: int | None = None) -> None:
+    def __init__(
+        self,
+        refuse: Iterable[str] = (),
+        crash_at: int | None = None,
+        crash_after_apply: bool = True,
+        listable: bool = True,
+    ) -> None:
         self.key = "id"
         self.batch_size = 2
         self.api_calls = 0
         self.present: set[str] = set()
         self.refuse = set(refuse)
-        self.crash_after = crash_after
+        self.crash_at = crash_at
+        self.crash_after_apply = crash_after_apply
+        self.listable = listable
         self.added: list[str] = []
+        self.removed: list[str] = []
+        self.updated: list[str] = []
 
-    def _call(self) -> None:
-        if self.crash_after is not None and self.api_calls >= self.crash_after:
-            raise RuntimeError("process died")
+    def _call(self, apply) -> None:
         self.api_calls += 1
+        dying = self.crash_at is not None and self.api_calls == self.crash_at
+        if dying and not self.crash_after_apply:
+            raise Crash
+        apply()
+        if dying:
+            raise Crash
 
     def add(self, rows: Sequence[Row]) -> list[Outcome]:
-        self._call()
         out = []
-        for r in rows:
-            key = str(r["id"])
-            if key in self.refuse:
-                out.append(Outcome(key, False, "invalid customer"))
-            else:
-                self.present.add(key)
-                self.added.append(key)
-                out.append(Outcome(key, True))
+
+        def apply() -> None:
+            for r in rows:
+                key = str(r["id"])
+                if key in self.refuse:
+                    out.append(Outcome(key, False, "invalid customer"))
+                else:
+                    self.present.add(key)
+                    self.added.append(key)
+                    out.append(Outcome(key, True, ref=key))
+
+        self._call(apply)
         return out
 
     def remove(self, members: Sequence[Member]) -> list[Outcome]:
-        self._call()
-        self.present -= {m.key for m in members}
+        def apply() -> None:
+            for m in members:
+                self.present.discard(m.ref)
+                self.removed.append(m.ref)
+
+        self._call(apply)
         return [Outcome(m.key, True) for m in members]
 
     def update(self, rows: Sequence[Row]) -> list[Outcome]:
-        self._call()
-        return [Outcome(str(r["id"]), True) for r in rows]
+        self._call(lambda: self.updated.extend(str(r["id"]) for r in rows))
+        return [Outcome(str(r["id"]), True, ref=str(r["id"])) for r in rows]
+
+    def members(self):
+        return sorted(self.present) if self.listable else None
+
+    def ref_of(self, row: Row) -> str | None:
+        return str(row["id"])
+
+
+def _world(wh: Warehouse, customers: Iterable[int] = range(1, 10), **lists: Iterable[int]) -> None:
+    """The relations the gate reads: customers and the suppression lists."""
+    with wh.transaction() as conn:
+        for schema in ("suppressions", "customers"):
+            conn.execute(sa.text(f"create schema if not exists {schema}"))
+        conn.execute(sa.text("create or replace table customers.customers (customer_id varchar)"))
+        for c in customers:
+            conn.execute(sa.text("insert into customers.customers values (:c)"), {"c": f"c{c}"})
+        for name in LISTS:
+            conn.execute(
+                sa.text(f"create or replace table suppressions.{name} (customer_id varchar)")
+            )
+            for c in lists.get(name, ()):
+                conn.execute(
+                    sa.text(f"insert into suppressions.{name} values (:c)"), {"c": f"c{c}"}
+                )
+
+
+@pytest.fixture
+def wh(duckdb_warehouse: Warehouse) -> Warehouse:
+    _world(duckdb_warehouse)
+    return duckdb_warehouse
 
 
 def _rows(*ids: int, email: str = "x") -> list[dict]:
-    return [{"id": i, "email": f"{email}{i}@example.com", "consent": True} for i in ids]
+    return [{"id": i, "customer_id": f"c{i}", "email": f"{email}{i}@example.com"} for i in ids]
 
 
 def test_diff_modes() -> None:
@@ -65,66 +134,160 @@ def test_diff_modes() -> None:
     assert (mirror.adds, mirror.removes, mirror.updates) == (["a"], ["d"], ["c"])
     add_only = diff(desired, confirmed, mode="add_only")
     assert (add_only.adds, add_only.removes, add_only.updates) == (["a"], [], ["c"])
-    upsert = diff(desired, confirmed, mode="upsert")
-    assert (upsert.adds, upsert.removes, upsert.updates) == (["a"], [], ["c"])
     assert checksum({"email": "x", "id": 1}, ["email"]) == checksum({"email": "x"}, ["email"])
 
 
-def test_sync_converges_and_rerun_sends_nothing(duckdb_warehouse: Warehouse) -> None:
+def test_sync_converges_and_rerun_sends_nothing(wh: Warehouse) -> None:
     dest = FakeDestination()
-    first = run_sync(SPEC, _rows(1, 2, 3), dest, duckdb_warehouse)
+    first = run_sync(SPEC, _rows(1, 2, 3), dest, wh)
     assert dest.present == {"1", "2", "3"} and first.confirmed == 3
     calls = dest.api_calls
-    again = run_sync(SPEC, _rows(1, 2, 3), dest, duckdb_warehouse)
+    again = run_sync(SPEC, _rows(1, 2, 3), dest, wh)
     assert dest.api_calls == calls and again.planned_adds == again.planned_removes == 0
-    run_sync(SPEC, _rows(2, 3, 4), dest, duckdb_warehouse)
+    run_sync(SPEC, _rows(2, 3, 4), dest, wh)
     assert dest.present == {"2", "3", "4"}
+    changed = run_sync(SPEC, _rows(2, 3, 4, email="y"), dest, wh)
+    assert changed.planned_updates == 3 and sorted(dest.updated) == ["2", "3", "4"]
 
 
-def test_dry_run_plans_and_calls_nothing(duckdb_warehouse: Warehouse) -> None:
+def test_dry_run_plans_and_calls_nothing(wh: Warehouse) -> None:
     dest = FakeDestination()
-    plan = run_sync(SPEC, _rows(1, 2, 3), dest, duckdb_warehouse, dry_run=True)
+    plan = run_sync(SPEC, _rows(1, 2, 3), dest, wh, dry_run=True)
     assert plan.planned_adds == 3 and plan.sample["adds"] == ["1", "2", "3"]
     assert dest.api_calls == 0 and dest.present == set()
-    with duckdb_warehouse.transaction() as conn:
+    with wh.transaction() as conn:
         audit = conn.execute(sa.text("select dry_run, planned_adds from omnihub_sync.audit")).all()
     assert audit == [(True, 3)]
 
 
-def test_rejected_rows_are_not_state_and_are_retried(duckdb_warehouse: Warehouse) -> None:
+def test_rejected_rows_are_not_state_and_are_retried(wh: Warehouse) -> None:
     dest = FakeDestination(refuse={"2"})
-    result = run_sync(SPEC, _rows(1, 2), dest, duckdb_warehouse)
+    result = run_sync(SPEC, _rows(1, 2), dest, wh)
     assert (result.confirmed, result.rejected) == (1, 1)
     dest.refuse.clear()
-    retry = run_sync(SPEC, _rows(1, 2), dest, duckdb_warehouse)
+    retry = run_sync(SPEC, _rows(1, 2), dest, wh)
     assert retry.planned_adds == 1 and dest.present == {"1", "2"}
-    with duckdb_warehouse.transaction() as conn:
+    with wh.transaction() as conn:
         reason = conn.execute(sa.text("select reason from omnihub_sync.rejections")).scalar_one()
     assert reason == "invalid customer"
 
 
-def test_gate_blocks_and_removes_previously_synced(duckdb_warehouse: Warehouse) -> None:
+def test_the_gate_applies_whatever_the_model_says(wh: Warehouse) -> None:
     dest = FakeDestination()
-    run_sync(SPEC, _rows(1, 2), dest, duckdb_warehouse)
-    rows = _rows(1, 2, 3)
-    rows[1]["consent"] = False  # person 2 withdrew consent
-    rows[2]["consent"] = False  # person 3 never gave it
-    result = run_sync(SPEC, rows, dest, duckdb_warehouse, gate=lambda r: bool(r["consent"]))
+    spec = SyncSpec("aud__dest", "fake", "tag", "vip", "mirror", "id", (), ("suppress_x",))
+    run_sync(spec, _rows(1, 2), dest, wh)
+    _world(wh, suppress_x=[2, 3])  # 2 is now suppressed; 3 always was
+    result = run_sync(spec, _rows(1, 2, 3), dest, wh)
     assert dest.present == {"1"} and "3" not in dest.added
     assert result.skipped == 2 and result.planned_removes == 1
+    assert result.gated == {"suppress_x": 2}
+    no_id = run_sync(spec, [{"id": 7, "email": "e"}], FakeDestination(), wh)
+    assert no_id.gated == {"no customer_id: the gate cannot check consent": 1}
 
 
-def test_crash_between_batches_resumes_without_double_adds(duckdb_warehouse: Warehouse) -> None:
-    dest = FakeDestination(crash_after=2)
-    with pytest.raises(RuntimeError):
-        run_sync(SPEC, _rows(1, 2, 3, 4, 5, 6), dest, duckdb_warehouse)
-    assert dest.present == {"1", "2", "3", "4"}
-    dest.crash_after = None
-    resumed = run_sync(SPEC, _rows(1, 2, 3, 4, 5, 6), dest, duckdb_warehouse)
-    assert resumed.planned_adds == 2
-    assert sorted(dest.added) == ["1", "2", "3", "4", "5", "6"]  # each added exactly once
-    with duckdb_warehouse.transaction() as conn:
-        errors = conn.execute(
-            sa.text("select error from omnihub_sync.audit where error is not null")
-        ).all()
-    assert len(errors) == 1 and "process died" in errors[0][0]
+def test_channels_get_their_consent_list_and_refusals_do_not() -> None:
+    assert required_lists("klaviyo", "list") == ("suppress_erased", "suppress_email_unconsented")
+    assert required_lists("meta_ads", "custom_audience", ["suppress_x"]) == (
+        "suppress_erased",
+        "suppress_ads_unconsented",
+        "suppress_x",
+    )
+    assert required_lists("klaviyo", "suppression") == ("suppress_erased",)
+    assert required_lists("square", "customer_group") == ("suppress_erased",)
+
+
+def test_erased_and_merged_away_people_leave_even_add_only_syncs(wh: Warehouse) -> None:
+    dest = FakeDestination()
+    spec = SyncSpec("aud__dest", "fake", "tag", "vip", "add_only", "id", ("email",))
+    run_sync(spec, _rows(1, 2, 3), dest, wh)
+    # 1 asks to be forgotten; 2 is merged into 3 (c2 is no longer a customer)
+    _world(wh, customers=[1, 3], suppress_erased=[1])
+    result = run_sync(spec, _rows(1, 3), dest, wh)
+    assert dest.present == {"3"} and result.forced_removes == 2
+    # add_only keeps someone who just left the audience
+    _world(wh, customers=[3, 4])
+    run_sync(spec, _rows(4), dest, wh)
+    assert dest.present == {"3", "4"}
+
+
+def test_a_missing_suppression_list_stops_the_sync_before_anything_is_sent(
+    duckdb_warehouse: Warehouse,
+) -> None:
+    dest = FakeDestination()
+    with pytest.raises(GateUnavailable, match="suppress_erased"):
+        run_sync(SPEC, _rows(1), dest, duckdb_warehouse)
+    assert dest.api_calls == 0
+
+
+@pytest.mark.parametrize("after_apply", [True, False])
+def test_a_crash_mid_batch_resumes_without_double_adds(wh: Warehouse, after_apply: bool) -> None:
+    dest = FakeDestination(crash_at=2, crash_after_apply=after_apply)
+    with pytest.raises(Crash):
+        run_sync(SPEC, _rows(1, 2, 3, 4, 5, 6), dest, wh)
+    dest.crash_at = None
+    result = run_sync(SPEC, _rows(1, 2, 3, 4, 5, 6), dest, wh)
+    assert dest.present == {str(i) for i in range(1, 7)}
+    assert sorted(dest.added) == [str(i) for i in range(1, 7)]  # each added exactly once
+    assert result.resumed == (2 if after_apply else 0)
+    assert SyncState(wh).pending(SPEC.name) == {}
+
+
+def test_a_crash_mid_remove_batch_misses_no_remove(wh: Warehouse) -> None:
+    dest = FakeDestination()
+    run_sync(SPEC, _rows(1, 2, 3, 4), dest, wh)
+    dest.crash_at = dest.api_calls + 1
+    with pytest.raises(Crash):
+        run_sync(SPEC, [], dest, wh)
+    dest.crash_at = None
+    run_sync(SPEC, [], dest, wh)
+    assert dest.present == set() and sorted(dest.removed) == ["1", "2", "3", "4"]
+    assert SyncState(wh).members(SPEC.name) == {}
+
+
+def test_a_destination_that_cannot_tell_gets_the_batch_again(wh: Warehouse) -> None:
+    dest = FakeDestination(crash_at=1, listable=False)
+    with pytest.raises(Crash):
+        run_sync(SPEC, _rows(1, 2), dest, wh)
+    dest.crash_at = None
+    run_sync(SPEC, _rows(1, 2), dest, wh)
+    # set semantics at the vendor: the member is there once, the add was sent twice
+    assert dest.present == {"1", "2"} and sorted(dest.added) == ["1", "1", "2", "2"]
+
+
+def test_reconciliation_repairs_drift_on_both_sides(wh: Warehouse) -> None:
+    dest = FakeDestination()
+    run_sync(SPEC, _rows(1, 2, 3), dest, wh)
+    dest.present.discard("2")  # someone removed a member by hand
+    dest.present.add("99")  # and added someone nobody synced
+    plain = run_sync(SPEC, _rows(1, 2, 3), dest, wh)
+    assert plain.planned_adds == 0 and "2" not in dest.present  # a diff alone cannot see it
+    repaired = run_sync(SPEC, _rows(1, 2, 3), dest, wh, reconcile=True)
+    assert dest.present == {"1", "2", "3"}
+    assert (repaired.drift_forgotten, repaired.drift_removed) == (1, 1)
+
+
+def test_refusal_is_recorded_and_not_retried(wh: Warehouse) -> None:
+    class Restricted(FakeDestination):
+        def add(self, rows: Sequence[Row]) -> list[Outcome]:
+            self.api_calls += 1
+            raise DestinationRefused("audience is restricted (operation_status 471)")
+
+    dest = Restricted()
+    with pytest.raises(DestinationRefused):
+        run_sync(SPEC, _rows(1, 2, 3), dest, wh)
+    assert dest.api_calls == 1
+    with wh.transaction() as conn:
+        error = conn.execute(sa.text("select error from omnihub_sync.audit")).scalar_one()
+    assert "restricted" in error
+
+
+def test_split_syncs_cover_values_gone_from_the_model(wh: Warehouse) -> None:
+    state = SyncState(wh)
+    rows = [{**r, "sku": sku} for r, sku in zip(_rows(1, 2, 3), ["A", "B", "A"], strict=True)]
+    parts = split_specs(SPEC, "sku", rows, state)
+    assert {v: [r["id"] for r in p[1]] for v, p in parts.items()} == {"A": [1, 3], "B": [2]}
+    for spec, part in parts.values():
+        run_sync(spec, part, FakeDestination(), wh)
+    later = split_specs(SPEC, "sku", rows[:1], state)
+    assert sorted(later) == ["A", "B"] and later["B"][1] == []
+    assert later["B"][0].target == "vip-B" and later["B"][0].name == "aud__dest:B"
