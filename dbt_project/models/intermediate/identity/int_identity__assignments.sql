@@ -120,6 +120,12 @@ survivors as (
 
 ),
 
+prior_ids as (
+
+    select distinct customer_id from prior
+
+),
+
 chosen as (
 
     select
@@ -128,7 +134,7 @@ chosen as (
             survivors.customer_id,
             case
                 -- an id minted from this anchor before is still someone else's
-                when 'cus_' || substr(md5(anchors.anchor_key), 1, 20) in (select customer_id from prior)
+                when taken.customer_id is not null
                     then 'cus_' || substr(md5(anchors.anchor_key || ':split'), 1, 20)
                 else 'cus_' || substr(md5(anchors.anchor_key), 1, 20)
             end
@@ -136,6 +142,10 @@ chosen as (
         coalesce(survivors.customer_since, {{ dbt.current_timestamp() }}) as customer_since
     from anchors
     left join survivors on survivors.component = anchors.component
+    -- joins, not `in (subquery)`: PostgreSQL turns a large NOT IN into a
+    -- nested loop, which never finishes at a million records
+    left join prior_ids as taken
+        on taken.customer_id = 'cus_' || substr(md5(anchors.anchor_key), 1, 20)
 
 ),
 
@@ -165,7 +175,8 @@ gone_rows as (
         false as is_current,
         cast({{ dbt.current_timestamp() }} as timestamp) as assigned_at
     from prior
-    where prior.record_key not in (select record_key from components)
+    left join components on components.record_key = prior.record_key
+    where components.record_key is null
 
 )
 

@@ -24,12 +24,13 @@ still_current as (
 )
 
 select
-    previous_customer_id as retired_customer_id,
-    min(customer_id) as surviving_customer_id,
+    assignments.previous_customer_id as retired_customer_id,
+    min(assignments.customer_id) as surviving_customer_id,
     cast({{ dbt.current_timestamp() }} as timestamp) as merged_at
 from assignments
-where is_current
-    and previous_customer_id is not null
-    and previous_customer_id <> customer_id
-    and previous_customer_id not in (select customer_id from still_current)
-group by previous_customer_id
+left join still_current on still_current.customer_id = assignments.previous_customer_id
+where assignments.is_current
+    and assignments.previous_customer_id is not null
+    and assignments.previous_customer_id <> assignments.customer_id
+    and still_current.customer_id is null
+group by assignments.previous_customer_id
