@@ -12,6 +12,10 @@ tests exercise with jitter stubbed:
 - 401/403 -> AuthError at once, naming the environment variables to fix;
 - other 4xx -> ClientError with the vendor's error body.
 
+Asynchronous vendor jobs (Zendesk job statuses, Klaviyo bulk jobs) are waited
+for with `poll`, on the same injectable sleep and clock, so no connector ever
+sleeps on its own.
+
 Proactive pacing: a token bucket at the vendor's published rate, plus an
 optional per-vendor hook that reads limit headers (e.g. Shopify's
 X-Shopify-Shop-Api-Call-Limit) and slows down before the 429 comes.
@@ -29,7 +33,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import Enum
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 import orjson
@@ -45,6 +49,7 @@ from connectors.errors import (
 log = logging.getLogger("omnihub.http")
 
 DEFAULT_TIMEOUT = (10.0, 60.0)  # connect, read (seconds)
+T = TypeVar("T")
 _MAX_BODY_IN_MESSAGE = 500
 
 
@@ -310,6 +315,33 @@ class HttpClient:
             cap=self.policy.max_delay,
             jitter=self.jitter,
         )
+
+    def poll(
+        self,
+        check: Callable[[], T | None],
+        *,
+        what: str,
+        first_wait: float = 1.0,
+        max_wait: float = 15.0,
+        timeout: float = 900.0,
+    ) -> T:
+        """Call `check` (one status request) until it returns something other
+        than None, waiting `first_wait` seconds, doubling up to `max_wait`,
+        between calls. After `timeout` seconds of waiting: ServerError (the job
+        may still finish at the vendor; the message says so)."""
+        waited, delay = 0.0, first_wait
+        while True:
+            result = check()
+            if result is not None:
+                return result
+            if waited >= timeout:
+                raise ServerError(
+                    f"{self.platform} {what} was still not done after {waited:.0f}s; it may yet "
+                    "finish at the vendor. Rerun later: what it confirmed is kept."
+                )
+            self._nap(delay)
+            waited += delay
+            delay = min(max_wait, delay * 2)
 
     def get(self, path_or_url: str, **kwargs: Any) -> requests.Response:
         return self.request("GET", path_or_url, **kwargs)

@@ -68,6 +68,25 @@ create table if not exists audience_members (
     added_at text not null,
     primary key (platform, audience_id, member_type, member_key)
 );
+-- Meta usersreplace: a session's batches wait here until its last batch swaps
+-- them into audience_members in one transaction.
+create table if not exists audience_replace_sessions (
+    platform text not null,
+    audience_id text not null,
+    session_id text not null,
+    last_seq integer not null,
+    finished integer not null default 0,
+    updated_at text not null,
+    primary key (platform, audience_id, session_id)
+);
+create table if not exists audience_replace_staging (
+    platform text not null,
+    audience_id text not null,
+    session_id text not null,
+    member_type text not null,
+    member_key text not null,
+    primary key (platform, audience_id, session_id, member_type, member_key)
+);
 """
 
 _TRUTH_SCHEMA = """
@@ -322,6 +341,59 @@ class WorldStore:
         )
         return self.conn.total_changes - before
 
+    # -- replace sessions (Meta usersreplace) -----------------------------------
+    def replace_session_next(self, platform: str, audience_id: str, session_id: str) -> int | None:
+        """The batch_seq a replace session expects next (1 for a new one), None once ended."""
+        row = self.conn.execute(
+            "select last_seq, finished from audience_replace_sessions "
+            "where platform = ? and audience_id = ? and session_id = ?",
+            (platform, audience_id, session_id),
+        ).fetchone()
+        if row is None:
+            return 1
+        return None if row[1] else int(row[0]) + 1
+
+    def stage_replace(
+        self,
+        platform: str,
+        audience_id: str,
+        session_id: str,
+        seq: int,
+        members: Iterable[tuple[str, str]],
+    ) -> None:
+        self.conn.execute(
+            "insert into audience_replace_sessions "
+            "(platform, audience_id, session_id, last_seq, updated_at) values (?, ?, ?, ?, ?) "
+            "on conflict (platform, audience_id, session_id) do update set "
+            "last_seq = excluded.last_seq, updated_at = excluded.updated_at",
+            (platform, audience_id, session_id, seq, self.now()),
+        )
+        self.conn.executemany(
+            "insert or ignore into audience_replace_staging "
+            "(platform, audience_id, session_id, member_type, member_key) values (?, ?, ?, ?, ?)",
+            [(platform, audience_id, session_id, t, k) for t, k in members],
+        )
+
+    def finish_replace(self, platform: str, audience_id: str, session_id: str) -> None:
+        """The session's members become the audience's, exactly."""
+        where = "platform = ? and audience_id = ?"
+        self.conn.execute(f"delete from audience_members where {where}", (platform, audience_id))
+        self.conn.execute(
+            "insert into audience_members "
+            "(platform, audience_id, member_type, member_key, added_at) "
+            "select platform, audience_id, member_type, member_key, ? "
+            f"from audience_replace_staging where {where} and session_id = ?",
+            (self.now(), platform, audience_id, session_id),
+        )
+        self.conn.execute(
+            f"delete from audience_replace_staging where {where} and session_id = ?",
+            (platform, audience_id, session_id),
+        )
+        self.conn.execute(
+            f"update audience_replace_sessions set finished = 1 where {where} and session_id = ?",
+            (platform, audience_id, session_id),
+        )
+
     def members(
         self, platform: str, audience_id: str, member_type: str | None = None
     ) -> list[tuple[str, str]]:
@@ -335,6 +407,50 @@ class WorldStore:
             params += (member_type,)
         rows = self.conn.execute(sql + " order by added_at, member_key", params)
         return [(r[0], r[1]) for r in rows]
+
+    # -- what destinations hold, read back by tests ------------------------------
+    def named(self, platform: str, stream: str, name: str) -> list[Record]:
+        """Live records named `name` (payload `name`, or JSON:API `attributes.name`):
+        Klaviyo lists, Square customer groups, Zendesk user fields (by `key`)."""
+        rows = self.conn.execute(
+            "select id from records where platform = ? and stream = ? and deleted = 0 and ? in "
+            "(json_extract(payload, '$.name'), json_extract(payload, '$.attributes.name'), "
+            "json_extract(payload, '$.key')) order by created_at, id",
+            (platform, stream, name),
+        ).fetchall()
+        return [r for (rid,) in rows if (r := self.get_record(platform, stream, rid)) is not None]
+
+    def audiences_named(self, platform: str, name: str) -> list[str]:
+        """Ids of the audience containers called `name` (Meta custom audiences)."""
+        rows = self.conn.execute(
+            "select id from audiences where platform = ? and name = ? order by id", (platform, name)
+        )
+        return [r[0] for r in rows]
+
+    def tagged(self, platform: str, stream: str, tag: str) -> list[str]:
+        """Ids of live records whose `tags` hold `tag`, case-insensitively (Shopify
+        keeps a comma-separated string, Zendesk an array)."""
+        wanted = tag.strip().lower()
+        out = []
+        for rid, payload in self.conn.execute(
+            "select id, payload from records where platform = ? and stream = ? and deleted = 0",
+            (platform, stream),
+        ):
+            tags = json.loads(payload).get("tags") or []
+            items = tags.split(",") if isinstance(tags, str) else tags
+            if wanted in {str(t).strip().lower() for t in items}:
+                out.append(rid)
+        return sorted(out)
+
+    def in_group(self, group_id: str) -> list[str]:
+        """Square customers whose `group_ids` hold `group_id`."""
+        rows = self.conn.execute(
+            "select id from records where platform = 'square' and stream = 'customers' "
+            "and deleted = 0 and exists (select 1 from json_each(payload, '$.group_ids') "
+            "where value = ?) order by id",
+            (group_id,),
+        )
+        return [r[0] for r in rows]
 
 
 class TruthStore:

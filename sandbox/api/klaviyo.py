@@ -542,6 +542,65 @@ def _new_profile(store: WorldStore, attrs: dict[str, Any]) -> tuple[str, dict[st
     return pid, payload
 
 
+def _list_id(seq: int) -> str:
+    """Klaviyo list ids are six letters and digits (e.g. Y6nRLr)."""
+    alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789"
+    digest = int(hashlib.sha1(f"klaviyo-list-{seq}".encode()).hexdigest(), 16)
+    chars = []
+    for _ in range(6):
+        digest, rem = divmod(digest, len(alphabet))
+        chars.append(alphabet[rem])
+    return "".join(chars)
+
+
+@API.route("POST", r"/api/lists/?", write=True)
+def create_list(ctx: Ctx) -> Response:
+    """Create List: `{"data": {"type": "list", "attributes": {"name", opt_in_process?}}}`
+    -> 201. Klaviyo does not enforce unique names; finding a list by name is the caller's."""
+    data = ctx.request.json().get("data") or {}
+    attrs = data.get("attributes") if isinstance(data, dict) else None
+    if data.get("type") != "list" or not isinstance(attrs, dict) or not attrs.get("name"):
+        raise ApiError(400, "invalid", "`data` must be a list resource with a name", "data")
+    opt_in = attrs.get("opt_in_process") or "single_opt_in"
+    if opt_in not in ("single_opt_in", "double_opt_in"):
+        raise ApiError(400, "invalid", "opt_in_process is single_opt_in or double_opt_in", "data")
+    store = ctx.store
+    with store.transaction():
+        list_id = _list_id(store.next_seq())
+        now = _iso(store.now())
+        payload = {
+            "type": "list",
+            "id": list_id,
+            "attributes": {
+                "name": str(attrs["name"]),
+                "created": now,
+                "updated": now,
+                "opt_in_process": opt_in,
+            },
+            "links": {"self": f"https://a.klaviyo.com/api/lists/{list_id}/"},
+        }
+        save_record(store, P, "lists", list_id, payload)
+    return Response(201, {"data": payload, "links": payload["links"]}, content_type=JSONAPI)
+
+
+# ProfileUpsertQueryResourceObject's attributes (openapi/stable.json): anything else,
+# subscriptions included, is not something profile-import can set.
+_IMPORT_ATTRIBUTES = {
+    "email",
+    "phone_number",
+    "external_id",
+    "_kx",
+    "first_name",
+    "last_name",
+    "organization",
+    "locale",
+    "title",
+    "image",
+    "location",
+    "properties",
+}
+
+
 @API.route("POST", r"/api/profile-import/?", write=True)
 def profile_import(ctx: Ctx) -> Response:
     store = ctx.store
@@ -549,6 +608,13 @@ def profile_import(ctx: Ctx) -> Response:
     if data.get("type") != "profile" or not isinstance(data.get("attributes"), dict):
         raise ApiError(400, "invalid", "`data` must be a profile resource", "data")
     attrs = dict(data["attributes"])
+    unknown = sorted(set(attrs) - _IMPORT_ATTRIBUTES)
+    if unknown:
+        raise ApiError(
+            400, "invalid", f"'{unknown[0]}' is not a valid field for the resource 'profile'."
+        )
+    unset = ((data.get("meta") or {}).get("patch_properties") or {}).get("unset") or []
+    unset = [unset] if isinstance(unset, str) else list(unset)
     if not any(attrs.get(k) for k in ("email", "phone_number", "external_id")) and not data.get(
         "id"
     ):
@@ -556,6 +622,10 @@ def profile_import(ctx: Ctx) -> Response:
             400, "invalid", "One of email, phone_number or external_id is required", "data"
         )
     with store.transaction():
+        if data.get("id"):
+            known = store.get_record(P, "profiles", str(data["id"]))
+            if known is None or known.deleted:
+                raise ApiError(404, "not_found", f"A profile with id {data['id']} does not exist.")
         pid = _find_profile(store, attrs, data.get("id"))
         now = _iso(store.now())
         if pid is None:
@@ -570,6 +640,10 @@ def profile_import(ctx: Ctx) -> Response:
                 else:
                     current[key] = value
             status = 200
+        if unset:
+            properties = payload["attributes"].setdefault("properties", {})
+            for name in unset:
+                properties.pop(name, None)
         payload["attributes"]["updated"] = now
         save_record(store, P, "profiles", pid, payload)
     shaped = _profile_shape(ctx.request)(payload)

@@ -6,8 +6,10 @@ header, `fields=` selects what comes back (campaigns return only `id` unless ask
 `{"error": {message, type, code, error_subcode, fbtrace_id}}` with HTTP 400 — Graph
 uses 400, not 401/429, for bad tokens (code 190) and throttling (codes 4/17/613,
 with `X-Business-Use-Case-Usage` telling when access returns). Custom audiences
-(`/act_{id}/customaudiences`, `/{audience_id}/users`) live in the world's
-`audiences` / `audience_members` tables.
+(`/act_{id}/customaudiences`, `/{audience_id}/users`, `/{audience_id}/usersreplace`)
+live in the world's `audiences` / `audience_members` tables; an audience flagged
+restricted (`operation_status` 471) refuses membership changes with error 100 /
+subcode 1713230, as the Custom Audience Users reference documents.
 """
 
 from __future__ import annotations
@@ -458,8 +460,9 @@ def remove_users(ctx: Ctx, version: str, audience_id: str) -> Response:
     return _change_users(ctx, audience_id, add=False)
 
 
-def _change_users(ctx: Ctx, audience_id: str, *, add: bool) -> Response:
-    store = ctx.store
+def _writable(store: WorldStore, audience_id: str) -> dict[str, Any]:
+    """The audience, if its memberships may change: a restricted one (operation_status
+    471) refuses with the error the Custom Audience Users reference documents."""
     audience = store.get_audience(P, audience_id)
     if audience is None:
         raise ApiError(404, "not_found", f"Object with ID '{audience_id}' does not exist.")
@@ -468,12 +471,23 @@ def _change_users(ctx: Ctx, audience_id: str, *, add: bool) -> Response:
         raise ApiError(
             400,
             "restricted",
-            "Failed to update the custom audience: it has been flagged as restricted "
-            "(operation_status 471) and can't be used or updated until it is resolved.",
-            graph_code=2650,
-            graph_extra={"error_user_title": "Audience Restricted"},
+            "Invalid parameter",
+            graph_code=100,
+            graph_extra={
+                "error_subcode": 1713230,
+                "error_user_title": "Audience Upload Blocked",
+                "error_user_msg": "Before updating user memberships, you must resolve integrity "
+                "restrictions on this Data File Custom Audience. Go to Audience Manager to "
+                "appeal the restrictions or create a new audience with updated data",
+            },
         )
-    params = _params(ctx)
+    return audience
+
+
+def _members_of(params: dict[str, str]) -> tuple[list[tuple[str, str]], int, dict[str, str], int]:
+    """The `payload` parameter -> (member pairs (schema key, hash), rows received,
+    invalid samples, invalid rows). Every key is expected hashed: a value that is
+    not 64 lowercase hex makes its row invalid (and is sampled, as Graph does)."""
     payload = _json_param(params, "payload")
     schema = payload.get("schema") if isinstance(payload, dict) else None
     data = payload.get("data") if isinstance(payload, dict) else None
@@ -501,18 +515,30 @@ def _change_users(ctx: Ctx, audience_id: str, *, add: bool) -> Response:
                 invalid[bad[0]] = "Invalid format: expected a SHA-256 hex digest"
             continue
         members += pairs
+    return members, len(data), invalid, n_invalid
+
+
+def _touch(store: WorldStore, audience: dict[str, Any]) -> None:
+    store.put_audience(
+        P,
+        audience["id"],
+        name=audience["name"],
+        payload=audience["payload"],
+        account_id=audience["account_id"],
+    )
+
+
+def _change_users(ctx: Ctx, audience_id: str, *, add: bool) -> Response:
+    store = ctx.store
+    audience = _writable(store, audience_id)
+    params = _params(ctx)
+    members, received, invalid, n_invalid = _members_of(params)
     with store.transaction():
         if add:
             store.add_members(P, audience_id, members)
         else:
             store.remove_members(P, audience_id, members)
-        store.put_audience(
-            P,
-            audience_id,
-            name=audience["name"],
-            payload=audience["payload"],
-            account_id=audience["account_id"],
-        )
+        _touch(store, audience)
     session = params.get("session")
     session_id = (
         str(json.loads(session).get("session_id")) if session else str(secrets.randbits(60))
@@ -522,7 +548,62 @@ def _change_users(ctx: Ctx, audience_id: str, *, add: bool) -> Response:
         {
             "audience_id": audience_id,
             "session_id": session_id,
-            "num_received": len(data),
+            "num_received": received,
+            "num_invalid_entries": n_invalid,
+            "invalid_entry_samples": invalid,
+        },
+    )
+
+
+@API.route("POST", V + r"/(?P<audience_id>\d+)/usersreplace", write=True)
+def replace_users(ctx: Ctx, version: str, audience_id: str) -> Response:
+    """Custom Audience Usersreplace: a session (session_id, batch_seq from 1,
+    last_batch_flag, estimated_num_total) streams the new membership; when the last
+    batch arrives the audience holds exactly what the session sent. Batches are
+    staged in `audience_replace_staging` until then (see docs/internals.md)."""
+    store = ctx.store
+    audience = _writable(store, audience_id)
+    params = _params(ctx)
+    session = _json_param(params, "session")
+    if not isinstance(session, dict):
+        raise ApiError(400, "invalid", "The parameter session is required", "session")
+    try:
+        session_id = str(int(session["session_id"]))
+        seq = int(session["batch_seq"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ApiError(
+            400, "invalid", "session needs an integer session_id and batch_seq", "session"
+        ) from exc
+    last = bool(session.get("last_batch_flag"))
+    members, received, invalid, n_invalid = _members_of(params)
+    with store.transaction():
+        expected = store.replace_session_next(P, audience_id, session_id)
+        if expected is None:
+            raise ApiError(
+                400,
+                "invalid",
+                f"Replace session {session_id} has already ended; start a new session",
+                graph_code=2650,
+            )
+        if seq != expected:
+            raise ApiError(
+                400,
+                "invalid",
+                f"Replace session {session_id}: batch_seq {seq} received, {expected} expected "
+                "(the first batch of a session is 1)",
+                graph_code=2650,
+                graph_extra={"error_subcode": 1870147},
+            )
+        store.stage_replace(P, audience_id, session_id, seq, members)
+        if last:
+            store.finish_replace(P, audience_id, session_id)
+        _touch(store, audience)
+    return Response(
+        200,
+        {
+            "account_id": audience["account_id"],
+            "session_id": session_id,
+            "num_received": received,
             "num_invalid_entries": n_invalid,
             "invalid_entry_samples": invalid,
         },

@@ -1,4 +1,5 @@
-"""Shopify Admin subset: REST lists, customer update, and GraphQL tagsAdd/tagsRemove.
+"""Shopify Admin subset: REST lists, customer update, GraphQL tagsAdd/tagsRemove and
+the `customers(first, after, query: "tag:...")` connection.
 
 REST (https://shopify.dev/docs/api/usage/pagination-rest): `limit` ≤ 250 (default
 50), cursor pagination through `Link: <…page_info=…>; rel="next"` (and
@@ -13,6 +14,7 @@ cost points and throttles with HTTP 200 + `errors[].extensions.code = THROTTLED`
 from __future__ import annotations
 
 import math
+import re
 from typing import Any
 
 from sandbox.api import graphql
@@ -337,13 +339,19 @@ def graphql_endpoint(ctx: Ctx, version: str) -> Response:
         op = graphql.parse(query)
     except graphql.GraphQLError as exc:
         return Response(200, {"errors": [_gql_error(str(exc))]})
-    allowed = {"mutation": {"tagsAdd", "tagsRemove"}, "query": {"customer", "order", "product"}}
+    allowed = {
+        "mutation": {"tagsAdd", "tagsRemove"},
+        "query": {"customer", "order", "product", "customers"},
+    }
     unknown = [f.name for f in op.fields if f.name not in allowed[op.kind]]
     if unknown:
         root = "Mutation" if op.kind == "mutation" else "QueryRoot"
         msg = f"Field '{unknown[0]}' doesn't exist on type '{root}'"
         return Response(200, {"errors": [_gql_error(msg, "undefinedField")]})
-    requested = sum(_MUTATION_COST if op.kind == "mutation" else 1 for _ in op.fields)
+    try:
+        requested = sum(_field_cost(op.kind, f, variables) for f in op.fields)
+    except graphql.GraphQLError as exc:
+        return Response(200, {"errors": [_gql_error(str(exc))]})
     allowed_now, state = ctx.runtime.take("shopify_graphql", requested)
     if not allowed_now:
         return Response(
@@ -371,6 +379,8 @@ def graphql_endpoint(ctx: Ctx, version: str) -> Response:
                     result = _apply_tags(
                         store, str(args.get("id", "")), args.get("tags"), add=f.name == "tagsAdd"
                     )
+            elif f.name == "customers":
+                result = _customers(ctx, args)
             else:
                 result = _lookup(store, f.name, str(args.get("id", "")))
             data[f.alias] = graphql.select(result, f.selections)
@@ -379,16 +389,91 @@ def graphql_endpoint(ctx: Ctx, version: str) -> Response:
     return Response(200, {"data": data, "extensions": _cost(requested, requested, state)})
 
 
-def _lookup(store: WorldStore, name: str, gid: str) -> dict[str, Any] | None:
-    rid = gid.rsplit("/", 1)[-1]
-    record = store.get_record(P, f"{name}s", rid)
-    if record is None or record.deleted:
-        return None
-    p = record.payload
+def _field_cost(kind: str, f: graphql.Field, variables: dict[str, Any]) -> int:
+    """Requested cost as Shopify computes it: a mutation 10, an object 1, a
+    connection 2 + the number of nodes asked for (`first`)."""
+    if kind == "mutation":
+        return _MUTATION_COST
+    if f.name == "customers":
+        first = graphql.resolve(f.args, variables).get("first")
+        return 2 + (first if isinstance(first, int) else 0)
+    return 1
+
+
+_TAG_TERM = re.compile(
+    r"""\s*(?:AND\s+)?tag:(?:'((?:[^'\\]|\\.)*)'|"((?:[^"\\]|\\.)*)"|([^\s'"]+))\s*"""
+)
+_TAGS_SQL = (
+    "instr(',' || lower(replace(coalesce(json_extract(payload, '$.tags'), ''), ', ', ',')) "
+    "|| ',', ?) > 0"
+)
+_MAX_PAGE = 250
+
+
+def _tag_terms(query: str) -> list[str]:
+    """The tags a search query asks for (`tag:x`, `tag:'x y'`, joined by spaces or
+    AND). Shopify's search syntax has much more; the sandbox refuses the rest
+    rather than answering a query it did not understand."""
+    tags, pos = [], 0
+    while pos < len(query):
+        m = _TAG_TERM.match(query, pos)
+        if not m or m.end() == pos:
+            raise graphql.GraphQLError(
+                f"The sandbox's customers query understands tag:<value> terms only, not {query!r}"
+            )
+        raw = next(g for g in m.groups() if g is not None)
+        tags.append(re.sub(r"\\(.)", r"\1", raw))
+        pos = m.end()
+    return tags
+
+
+def _customers(ctx: Ctx, args: dict[str, Any]) -> dict[str, Any]:
+    """`customers(first, after, query)`: a connection in id order with opaque cursors."""
+    first = args.get("first")
+    if not isinstance(first, int) or not 1 <= first <= _MAX_PAGE:
+        raise graphql.GraphQLError(f"first must be between 1 and {_MAX_PAGE}")
+    where, params = [], []
+    for tag in _tag_terms(str(args.get("query") or "")):
+        where.append(_TAGS_SQL)
+        params.append(f",{tag.lower()},")
+    after = decode_cursor(args["after"]) if args.get("after") else None
+    rows, more = keyset_page(
+        ctx.store,
+        P,
+        "customers",
+        order=[("cast(id as integer)", "asc")],
+        limit=ctx.page_limit(first),
+        after=after,
+        where=where,
+        params=params,
+    )
+    nodes = [_node("Customer", r.id, r.payload) for r in rows]
+    cursors = [encode_cursor(r.key) for r in rows]
     return {
-        "id": gid,
+        "nodes": nodes,
+        "edges": [{"cursor": c, "node": n} for c, n in zip(cursors, nodes, strict=True)],
+        "pageInfo": {
+            "hasNextPage": more,
+            "hasPreviousPage": after is not None,
+            "startCursor": cursors[0] if cursors else None,
+            "endCursor": cursors[-1] if cursors else None,
+        },
+    }
+
+
+def _node(kind: str, rid: str, p: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": f"gid://shopify/{kind}/{rid}",
         "tags": _tags(p.get("tags")),
         "email": p.get("email"),
         "updatedAt": p.get("updated_at"),
         "createdAt": p.get("created_at"),
     }
+
+
+def _lookup(store: WorldStore, name: str, gid: str) -> dict[str, Any] | None:
+    rid = gid.rsplit("/", 1)[-1]
+    record = store.get_record(P, f"{name}s", rid)
+    if record is None or record.deleted:
+        return None
+    return {**_node(name.capitalize(), rid, record.payload), "id": gid}

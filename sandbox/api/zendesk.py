@@ -8,12 +8,19 @@ deleted tickets come back with status "deleted". These endpoints have their own
 10 requests/minute budget. Satisfaction ratings use the generic cursor
 pagination (`page[size]`, `page[after]`, `meta.has_more`, `links.next`).
 Errors are `{"error": ..., "description": ...}`.
+
+Users: tags follow the Tags reference exactly — `PUT /users/{id}/tags` *adds*
+("Add Tags"), `POST` *replaces* every tag ("Set Tags"), `DELETE` removes the
+listed ones ("Remove Tags"). Custom user field values are kept only for keys
+that have a definition (`/api/v2/user_fields`, stored as the `user_fields`
+stream): Zendesk ignores values for keys it does not know.
 """
 
 from __future__ import annotations
 
 import base64
 import math
+import re
 import uuid
 from typing import Any
 
@@ -27,6 +34,7 @@ from sandbox.api.base import (
     decode_cursor,
     encode_cursor,
     keyset_page,
+    next_ids,
     parse_int,
     parse_unix,
     save_record,
@@ -234,13 +242,24 @@ def _user(store: WorldStore, user_id: str) -> dict[str, Any]:
     return record.payload
 
 
+def _field_keys(store: WorldStore) -> set[str]:
+    rows = store.conn.execute(
+        "select json_extract(payload, '$.key') from records "
+        "where platform = ? and stream = 'user_fields' and deleted = 0",
+        (P,),
+    )
+    return {r[0] for r in rows}
+
+
 def _apply_user(store: WorldStore, user_id: str, change: dict[str, Any]) -> dict[str, Any]:
     payload = _user(store, user_id)
     for key, value in change.items():
         if key in ("id", "url", "created_at", "updated_at"):
             continue
         if key == "user_fields" and isinstance(value, dict):
-            payload["user_fields"] = {**(payload.get("user_fields") or {}), **value}
+            defined = _field_keys(store)
+            known = {k: v for k, v in value.items() if k in defined}
+            payload["user_fields"] = {**(payload.get("user_fields") or {}), **known}
         elif key == "tags":
             payload["tags"] = _norm_tags(value)
         else:
@@ -300,11 +319,12 @@ def update_many(ctx: Ctx) -> Response:
             except ApiError as err:
                 results.append(
                     {
-                        "id": user_id,
+                        "id": int(user_id) if user_id.isdigit() else user_id,
                         "action": "update",
                         "success": False,
                         "status": "Failed",
-                        "error": err.message,
+                        "error": _ERRORS.get(err.status, err.code),
+                        "details": err.message,
                     }
                 )
     job_id = uuid.uuid4().hex
@@ -365,14 +385,111 @@ def _change_tags(ctx: Ctx, user_id: str, mode: str) -> list[str]:
     return new
 
 
-@API.route("POST", r"/api/v2/users/(?P<user_id>\d+)/tags(\.json)?", write=True)
+@API.route("PUT", r"/api/v2/users/(?P<user_id>\d+)/tags(\.json)?", write=True)
 def add_tags(ctx: Ctx, user_id: str) -> Response:
+    """Add Tags: the user keeps every tag it had."""
     return Response(200, {"tags": _change_tags(ctx, user_id, "add")})
 
 
-@API.route("PUT", r"/api/v2/users/(?P<user_id>\d+)/tags(\.json)?", write=True)
+@API.route("POST", r"/api/v2/users/(?P<user_id>\d+)/tags(\.json)?", write=True)
 def set_tags(ctx: Ctx, user_id: str) -> Response:
+    """Set Tags: replaces every tag the user had."""
     return Response(200, {"tags": _change_tags(ctx, user_id, "set")})
+
+
+# -- user field definitions --------------------------------------------------------
+_FIELD_TYPES = {
+    "text",
+    "textarea",
+    "checkbox",
+    "date",
+    "integer",
+    "decimal",
+    "regexp",
+    "dropdown",
+    "tagger",
+    "multiselect",
+    "lookup",
+}
+_FIELD_KEY = r"[A-Za-z0-9_]*[A-Za-z_][A-Za-z0-9_]*"
+
+
+@API.route("GET", r"/api/v2/user_fields(\.json)?")
+def list_user_fields(ctx: Ctx) -> Response:
+    """List User Fields with cursor pagination (`page[size]` <= 100, `page[after]`)."""
+    req = ctx.request
+    size = parse_int(req.arg("page[size]"), 100, name="page[size]")
+    if not 1 <= size <= 100:
+        raise ApiError(400, "invalid", "page[size] must be between 1 and 100")
+    after = decode_cursor(req.arg("page[after]") or "") if req.arg("page[after]") else None
+    rows, more = keyset_page(
+        ctx.store,
+        P,
+        "user_fields",
+        order=[("cast(id as integer)", "asc")],
+        limit=ctx.page_limit(size),
+        after=after,
+    )
+    after_cursor = encode_cursor(rows[-1].key) if rows else None
+    next_url = None
+    if more:
+        next_url = with_query(
+            req.base_url + req.path, [("page[size]", size), ("page[after]", after_cursor)]
+        )
+    body = {
+        "user_fields": [r.payload for r in rows],
+        "meta": {"has_more": more, "after_cursor": after_cursor, "before_cursor": None},
+        "links": {"prev": None, "next": next_url},
+    }
+    return Response(200, body)
+
+
+@API.route("POST", r"/api/v2/user_fields(\.json)?", write=True)
+def create_user_field(ctx: Ctx) -> Response:
+    field = ctx.request.json().get("user_field")
+    if not isinstance(field, dict):
+        raise ApiError(400, "invalid", "Parameter user_field is required")
+    key, kind, title = field.get("key"), field.get("type"), field.get("title")
+    errors: dict[str, list[dict[str, str]]] = {}
+    if not isinstance(key, str) or not re.fullmatch(_FIELD_KEY, key):
+        errors["key"] = [{"description": "Key: is invalid"}]
+    if kind not in _FIELD_TYPES:
+        errors["type"] = [{"description": "Type: is invalid"}]
+    if not title:
+        errors["title"] = [{"description": "Title: cannot be blank"}]
+    store = ctx.store
+    with store.transaction():
+        if not errors and key in _field_keys(store):
+            errors["key"] = [{"description": "Key: has already been taken"}]
+        if errors:
+            return Response(
+                422,
+                {
+                    "error": "RecordInvalid",
+                    "description": "Record validation errors",
+                    "details": errors,
+                },
+            )
+        field_id = str(next_ids(store, P, "user_fields", 360000100000))
+        now = store.now()
+        payload = {
+            "id": int(field_id),
+            "url": f"{ctx.request.base_url}/api/v2/user_fields/{field_id}.json",
+            "key": key,
+            "type": kind,
+            "title": title,
+            "raw_title": title,
+            "description": field.get("description", ""),
+            "raw_description": field.get("description", ""),
+            "position": 0,
+            "active": True,
+            "system": False,
+            "regexp_for_validation": field.get("regexp_for_validation"),
+            "created_at": now,
+            "updated_at": now,
+        }
+        save_record(store, P, "user_fields", field_id, payload)
+    return Response(201, {"user_field": payload})
 
 
 @API.route("DELETE", r"/api/v2/users/(?P<user_id>\d+)/tags(\.json)?", write=True)

@@ -186,7 +186,8 @@ def test_restricted_audience_and_oversized_batch_are_refused(emulator: EmulatorS
     world.put_audience("meta_ads", aid, name=audience["name"], payload=payload, account_id=ACCOUNT)
     ok_batch = {"schema": ["EMAIL_SHA256"], "data": [[_sha("a")]]}
     resp = s.post(f"{base}/v21.0/{aid}/users", data={"payload": json.dumps(ok_batch)})
-    assert resp.status_code == 400 and resp.json()["error"]["code"] == 2650
+    error = resp.json()["error"]  # as the Custom Audience Users reference documents
+    assert resp.status_code == 400 and (error["code"], error["error_subcode"]) == (100, 1713230)
     assert world.members("meta_ads", aid) == []
     assert [w["status"] for w in writes(emulator, "meta_ads")] == [200, 400, 400]
 

@@ -111,16 +111,20 @@ def test_user_writes_show_up_in_the_next_export(emulator: EmulatorServer, world:
     base = emulator.base_url("zendesk")
     uid, other = world_ids(world, "zendesk", "users")[:2]
     before = world.get_record("zendesk", "users", uid).payload["tags"]
-    added = s.post(f"{base}/api/v2/users/{uid}/tags.json", json={"tags": ["omnihub_vip"]})
-    assert added.json()["tags"] == [*before, "omnihub_vip"]
+    added = s.put(f"{base}/api/v2/users/{uid}/tags.json", json={"tags": ["omnihub_vip"]})
+    assert added.json()["tags"] == [*before, "omnihub_vip"]  # Add Tags keeps the others
     assert (
         s.delete(f"{base}/api/v2/users/{uid}/tags.json", json={"tags": ["omnihub_vip"]}).status_code
         == 204
     )
+    field = {"user_field": {"type": "text", "key": "segment", "title": "Segment"}}
+    assert s.post(f"{base}/api/v2/user_fields.json", json=field).status_code == 201
     put = s.put(
-        f"{base}/api/v2/users/{uid}.json", json={"user": {"user_fields": {"segment": "vip"}}}
+        f"{base}/api/v2/users/{uid}.json",
+        json={"user": {"user_fields": {"segment": "vip", "undefined_key": "ignored"}}},
     )
     assert put.json()["user"]["user_fields"]["segment"] == "vip"
+    assert "undefined_key" not in put.json()["user"]["user_fields"]
     job = s.put(
         f"{base}/api/v2/users/update_many.json",
         json={"users": [{"id": int(other), "tags": ["lapsed"]}]},
@@ -137,8 +141,9 @@ def test_user_writes_show_up_in_the_next_export(emulator: EmulatorServer, world:
     assert by_id[other]["tags"] == ["lapsed"] and by_id[uid]["tags"] == before
     log = writes(emulator, "zendesk")
     assert [(w["method"], w["status"]) for w in log] == [
-        ("POST", 200),
+        ("PUT", 200),
         ("DELETE", 204),
+        ("POST", 201),
         ("PUT", 200),
         ("PUT", 200),
     ]

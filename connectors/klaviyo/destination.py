@@ -1,0 +1,332 @@
+"""Klaviyo lists, suppressions and profile properties as sync destinations.
+
+References (openapi/stable.json of github.com/klaviyo/openapi; the client pins
+the revision):
+- lists: `GET /api/lists?filter=equals(name,"...")` (10 a page), `POST /api/lists`;
+  membership `POST` / `DELETE /api/lists/{id}/relationships/profiles` with
+  `{"data": [{"type": "profile", "id": ...}]}`, at most 1,000 profiles a call;
+  `GET /api/lists/{id}/relationships/profiles` (100 a page) for `members()`.
+  Adding a profile to a list does not give consent (Klaviyo's own note on
+  add_profiles_to_list: consent is the Subscribe Profiles endpoint, which this
+  module never calls) and removing one changes no subscription.
+- profiles: `POST /api/profile-import` creates or updates one profile and returns
+  its id (201 created / 200 updated); attributes absent from the request are left
+  unchanged, `meta.patch_properties.unset` removes custom properties. Chosen over
+  the bulk import job because it answers synchronously with the id and a per-row
+  error, which is what a row's outcome needs; rows that already carry a
+  `klaviyo_profile_id` and no properties need no import at all.
+- suppressions: `POST /api/profile-suppression-bulk-create-jobs`, at most 100
+  emails a request, polled at `GET /api/profile-suppression-bulk-create-jobs/{id}`
+  until `complete`. A sync never un-suppresses (no bulk-delete job is ever sent).
+
+Row columns: `klaviyo_profile_id` (when the person has a profile), `email`,
+`phone_e164` (or `phone`). Other `fields` are written to the profile: Klaviyo's
+standard name attributes (first_name, last_name, organization, title, locale)
+when present, everything else as custom properties (so a cart-abandoner list
+carries the products left behind). Subscriptions are never part of a request.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
+
+from connectors.errors import ClientError, ConnectorError
+from connectors.http import HttpClient, json_of
+from connectors.klaviyo.client import KlaviyoSettings, make_client
+from connectors.sync.adapter import HttpDestination, chunks, jsonable, present
+from connectors.sync.destination import Member, Outcome, Row
+from connectors.sync.engine import SyncSpec
+from connectors.sync.hashing import normalize_email
+
+JSONAPI = "application/vnd.api+json"
+PROFILES_PER_LIST_CALL = 1000
+EMAILS_PER_SUPPRESSION_JOB = 100
+MEMBERS_PAGE = 100
+PROFILE_ID = "klaviyo_profile_id"
+EMAIL = "email"
+PHONES = ("phone_e164", "phone")
+IDENTIFIERS = (PROFILE_ID, EMAIL, *PHONES)
+STANDARD_ATTRIBUTES = ("first_name", "last_name", "organization", "title", "locale")
+NOT_RESUBSCRIBED = "re-subscription is an explicit, audited action; not done by a sync"
+_NO_IDENTITY = "no Klaviyo profile id, email or phone"
+
+
+def klaviyo_error(exc: ClientError) -> str:
+    """`code: detail` of the first JSON:API error, or the HTTP layer's message."""
+    try:
+        first = (json.loads(exc.body).get("errors") or [{}])[0]
+    except (ValueError, AttributeError, IndexError):
+        return str(exc)
+    detail = first.get("detail") or first.get("title") or str(exc)
+    return f"{first.get('code')}: {detail}" if first.get("code") else str(detail)
+
+
+class KlaviyoDestination(HttpDestination):
+    """Profile resolution shared by every Klaviyo object."""
+
+    def __init__(self, client: HttpClient, spec: SyncSpec, batch_size: int) -> None:
+        super().__init__(client, spec.key, batch_size)
+        self.spec = spec
+        written = [f for f in spec.fields if f not in IDENTIFIERS]
+        self.attributes = tuple(f for f in written if f in STANDARD_ATTRIBUTES)
+        self.properties = tuple(f for f in written if f not in STANDARD_ATTRIBUTES)
+
+    def _json(self, method: str, path: str, **kwargs: Any) -> Any:
+        if "json" in kwargs:
+            kwargs["headers"] = {"Content-Type": JSONAPI}
+        response = self.call(method, path, **kwargs)
+        return json_of(response) if response.content else None
+
+    @staticmethod
+    def _phone(row: Row) -> str | None:
+        return next((str(row[p]).strip() for p in PHONES if present(row.get(p))), None)
+
+    def ref_of(self, row: Row) -> str | None:
+        value = row.get(PROFILE_ID)
+        return str(value) if present(value) else None
+
+    def _profile(self, row: Row, *, unset: Sequence[str] = ()) -> dict[str, Any] | None:
+        """The profile-import resource for a row: its id if known (then nothing
+        else identifies it, so no identifier of Klaviyo's is overwritten), else
+        its email, else its phone; the fields it carries; never subscriptions."""
+        resource: dict[str, Any] = {"type": "profile", "attributes": {}}
+        attributes = resource["attributes"]
+        profile_id = self.ref_of(row)
+        if profile_id:
+            resource["id"] = profile_id
+        elif normalize_email(row.get(EMAIL)):
+            attributes["email"] = str(row[EMAIL]).strip()
+        elif self._phone(row):
+            attributes["phone_number"] = self._phone(row)
+        else:
+            return None
+        for name in self.attributes:
+            if present(row.get(name)):
+                attributes[name] = jsonable(row[name])
+        if self.properties and not unset:
+            attributes["properties"] = {p: jsonable(row.get(p)) for p in self.properties}
+        if unset:
+            resource["meta"] = {"patch_properties": {"unset": list(unset)}}
+        return resource
+
+    def _import(self, row: Row, *, unset: Sequence[str] = ()) -> Outcome:
+        """One profile-import: the row's outcome, with the profile id as its ref."""
+        key = self.key_of(row)
+        resource = self._profile(row, unset=unset)
+        if resource is None:
+            return Outcome(key, False, _NO_IDENTITY, skipped=True)
+        try:
+            body = self._json("POST", "api/profile-import", json={"data": resource})
+        except ClientError as exc:
+            return Outcome(key, False, f"Klaviyo refused the profile: {klaviyo_error(exc)}")
+        return Outcome(key, True, ref=str(body["data"]["id"]))
+
+    def _resolve(self, rows: Sequence[Row]) -> list[Outcome]:
+        """Each row's profile id: from the row when it has one and nothing is to
+        be written, else by a profile import."""
+        needs_write = bool(self.attributes or self.properties)
+        out = []
+        for row in rows:
+            ref = self.ref_of(row)
+            out.append(
+                Outcome(self.key_of(row), True, ref=ref)
+                if ref and not needs_write
+                else self._import(row)
+            )
+        return out
+
+
+class KlaviyoList(KlaviyoDestination):
+    """List membership; the list is found by name, created on the first run."""
+
+    def __init__(self, client: HttpClient, spec: SyncSpec) -> None:
+        super().__init__(client, spec, PROFILES_PER_LIST_CALL)
+        self.name = spec.target
+        self._list_id: str | None = None
+
+    def list_id(self) -> str:
+        if self._list_id is None:
+            quoted = self.name.replace("\\", "\\\\").replace('"', '\\"')
+            found = self._json(
+                "GET",
+                "api/lists",
+                params={"filter": f'equals(name,"{quoted}")', "sort": "created"},
+            )
+            match = next((d for d in found["data"] if d["attributes"]["name"] == self.name), None)
+            if match is None:
+                created = self._json(
+                    "POST",
+                    "api/lists",
+                    json={"data": {"type": "list", "attributes": {"name": self.name}}},
+                )
+                match = created["data"]
+            self._list_id = str(match["id"])
+        return self._list_id
+
+    def _membership(self, method: str, items: Sequence[tuple[int, str, str]]) -> dict[int, str]:
+        """Apply to (index, key, profile id) items; index -> refusal for those
+        Klaviyo refused. A refused call is split in halves until the profiles it
+        refuses are isolated, so one bad id does not fail its 999 neighbours."""
+        if not items:
+            return {}
+        ids = list(dict.fromkeys(profile_id for _, _, profile_id in items))
+        try:
+            self._json(
+                method,
+                f"api/lists/{self.list_id()}/relationships/profiles",
+                json={"data": [{"type": "profile", "id": i} for i in ids]},
+            )
+            return {}
+        except ClientError as exc:
+            if exc.status == 404:
+                self._list_id = None
+                raise ConnectorError(
+                    f"Klaviyo list '{self.name}' is gone ({klaviyo_error(exc)}); the next run "
+                    "finds or creates it again"
+                ) from None
+            if len(ids) == 1:
+                reason = f"Klaviyo refused the list change: {klaviyo_error(exc)}"
+                return {i: reason for i, *_ in items}
+        half = len(ids) // 2
+        first = set(ids[:half])
+        return {
+            **self._membership(method, [it for it in items if it[2] in first]),
+            **self._membership(method, [it for it in items if it[2] not in first]),
+        }
+
+    def _apply(self, method: str, resolved: Sequence[Outcome]) -> list[Outcome]:
+        out = list(resolved)
+        ready = [(i, o.key, o.ref) for i, o in enumerate(resolved) if o.confirmed and o.ref]
+        for chunk in chunks(ready, PROFILES_PER_LIST_CALL):
+            for i, reason in self._membership(method, chunk).items():
+                out[i] = Outcome(out[i].key, False, reason)
+        return out
+
+    def add(self, rows: Sequence[Row]) -> list[Outcome]:
+        return self._apply("POST", self._resolve(rows))
+
+    def update(self, rows: Sequence[Row]) -> list[Outcome]:
+        """Changed fields are written to the profile; the (idempotent) list add is
+        repeated in case the row now names another profile."""
+        return self._apply("POST", self._resolve(rows))
+
+    def remove(self, members: Sequence[Member]) -> list[Outcome]:
+        resolved = [
+            Outcome(m.key, True, ref=m.ref)
+            if m.ref
+            else Outcome(m.key, False, "no Klaviyo profile id was recorded for this member")
+            for m in members
+        ]
+        return [Outcome(o.key, o.confirmed, o.reason) for o in self._apply("DELETE", resolved)]
+
+    def members(self) -> Iterator[str]:
+        url: str | None = f"api/lists/{self.list_id()}/relationships/profiles"
+        params: dict[str, Any] | None = {"page[size]": MEMBERS_PAGE}
+        while url:
+            body = self._json("GET", url, params=params)
+            for item in body.get("data") or []:
+                yield str(item["id"])
+            url, params = (body.get("links") or {}).get("next"), None
+
+
+class KlaviyoSuppression(KlaviyoDestination):
+    """Email suppressions: added, never lifted by a sync."""
+
+    def __init__(self, client: HttpClient, spec: SyncSpec) -> None:
+        super().__init__(client, spec, EMAILS_PER_SUPPRESSION_JOB)
+
+    def _suppress(self, rows: Sequence[Row]) -> list[Outcome]:
+        out: dict[int, Outcome] = {}
+        emails: list[tuple[int, str, str]] = []
+        for i, row in enumerate(rows):
+            email = normalize_email(row.get(EMAIL))
+            if email is None:
+                out[i] = Outcome(self.key_of(row), False, "no usable email", skipped=True)
+            else:
+                emails.append((i, self.key_of(row), email))
+        for chunk in chunks(emails, EMAILS_PER_SUPPRESSION_JOB):
+            verdict = self._job([email for _, _, email in chunk])
+            for i, key, _ in chunk:
+                out[i] = Outcome(key, verdict is None, verdict)
+        return [out[i] for i in range(len(rows))]
+
+    def _job(self, emails: Sequence[str]) -> str | None:
+        """Create one suppression job and wait for it; None when it completed,
+        else why not."""
+        body = {
+            "data": {
+                "type": "profile-suppression-bulk-create-job",
+                "attributes": {
+                    "profiles": {
+                        "data": [{"type": "profile", "attributes": {"email": e}} for e in emails]
+                    }
+                },
+            }
+        }
+        try:
+            job = self._json("POST", "api/profile-suppression-bulk-create-jobs", json=body)
+        except ClientError as exc:
+            return f"Klaviyo refused the suppression: {klaviyo_error(exc)}"
+        job_id = job["data"]["id"]
+        if job["data"]["attributes"]["status"] == "complete":
+            return None
+
+        def finished() -> str | None:
+            current = self._json("GET", f"api/profile-suppression-bulk-create-jobs/{job_id}")
+            value = current["data"]["attributes"]["status"]
+            return value if value in ("complete", "cancelled") else None
+
+        final = self.client.poll(finished, what=f"suppression job {job_id}")
+        return None if final == "complete" else f"Klaviyo {final} the suppression job"
+
+    def add(self, rows: Sequence[Row]) -> list[Outcome]:
+        return self._suppress(rows)
+
+    def update(self, rows: Sequence[Row]) -> list[Outcome]:
+        """A changed email is suppressed too; the old one stays suppressed."""
+        return self._suppress(rows)
+
+    def remove(self, members: Sequence[Member]) -> list[Outcome]:
+        return [Outcome(m.key, False, NOT_RESUBSCRIBED, skipped=True) for m in members]
+
+
+class KlaviyoProfileProperties(KlaviyoDestination):
+    """Fields upserted onto profiles; a removed member has those properties unset."""
+
+    def __init__(self, client: HttpClient, spec: SyncSpec) -> None:
+        super().__init__(client, spec, 1)  # profile-import takes one profile a call
+
+    def add(self, rows: Sequence[Row]) -> list[Outcome]:
+        return [self._import(row) for row in rows]
+
+    def update(self, rows: Sequence[Row]) -> list[Outcome]:
+        return [self._import(row) for row in rows]
+
+    def remove(self, members: Sequence[Member]) -> list[Outcome]:
+        out = []
+        for m in members:
+            if not m.ref or not self.properties:
+                out.append(Outcome(m.key, True))  # nothing of ours to take away
+                continue
+            outcome = self._import({self.key: m.key, PROFILE_ID: m.ref}, unset=self.properties)
+            out.append(Outcome(m.key, outcome.confirmed, outcome.reason))
+        return out
+
+
+_OBJECTS = {
+    "list": KlaviyoList,
+    "suppression": KlaviyoSuppression,
+    "profile_properties": KlaviyoProfileProperties,
+}
+
+
+def make_destination(spec: SyncSpec, env: Mapping[str, str]) -> KlaviyoDestination:
+    cls = _OBJECTS.get(spec.object)
+    if cls is None:
+        raise ConnectorError(
+            f"sync {spec.name}: Klaviyo supports objects {', '.join(map(repr, _OBJECTS))}, "
+            f"not {spec.object!r}"
+        )
+    return cls(make_client(KlaviyoSettings.from_env(env)), spec)
