@@ -99,3 +99,33 @@ def test_graphql_throttle_is_waited_out_not_failed() -> None:
     assert outcome.confirmed
     assert slept == [2.0]  # (250 - 50) / 100 per second
     assert dest.client.stats.rate_limit_waits == 1 and dest.client.stats.retries == 0
+
+
+@responses.activate
+def test_members_pages_the_customers_query_by_tag() -> None:
+    def page(ids: list[int], more: bool, cursor: str | None) -> dict:
+        nodes = [{"id": f"gid://shopify/Customer/{i}"} for i in ids]
+        info = {"hasNextPage": more, "endCursor": cursor}
+        return {"data": {"customers": {"nodes": nodes, "pageInfo": info}}, "extensions": COST}
+
+    responses.post(GQL, json=page([1, 2], True, "c2"))
+    responses.post(GQL, json=page([3], False, "c3"))
+    dest = make_destination(SPEC, ENV)
+    assert list(dest.members()) == [f"gid://shopify/Customer/{i}" for i in (1, 2, 3)]
+    first, second = (json.loads(c.request.body) for c in responses.calls)
+    assert "customers(first: 250, after: $after, query: $query)" in first["query"]
+    assert first["variables"] == {"query": "tag:'omnihub-vip'", "after": None}
+    assert second["variables"]["after"] == "c2" and dest.api_calls == 2
+    assert dest.ref_of({"cid": "9"}) == "gid://shopify/Customer/9"
+
+
+@responses.activate
+def test_update_keeps_the_ref_and_remove_uses_it() -> None:
+    responses.post(GQL, json={"data": {"m0": {"node": {"id": "x"}, "userErrors": []}}})
+    dest = make_destination(SPEC, ENV)
+    [updated] = dest.update([{"cid": "5"}])
+    assert updated.ref == "gid://shopify/Customer/5" and not responses.calls
+    dest.remove([Member("untracked:gid://shopify/Customer/7", "", "gid://shopify/Customer/7")])
+    assert json.loads(responses.calls[0].request.body)["variables"]["id0"] == (
+        "gid://shopify/Customer/7"
+    )

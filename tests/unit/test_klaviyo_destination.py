@@ -1,0 +1,301 @@
+"""Klaviyo lists, suppressions and profile properties (HTTP mocked with responses)."""
+
+from __future__ import annotations
+
+import json
+from urllib.parse import unquote
+
+import pytest
+import responses
+
+from connectors.errors import ConnectorError
+from connectors.klaviyo.destination import NOT_RESUBSCRIBED, make_destination
+from connectors.sync.destination import Member
+from connectors.sync.engine import SyncSpec
+
+API = "https://a.klaviyo.com/api"
+ENV = {"KLAVIYO_API_KEY": "pk_test"}
+LIST_FIELDS = ("email", "phone_e164", "klaviyo_profile_id", "first_name", "abandoned_products")
+LIST = SyncSpec(
+    "cart__klaviyo__list__x",
+    "klaviyo",
+    "list",
+    "omnihub-cart",
+    "mirror",
+    "customer_id",
+    LIST_FIELDS,
+)
+MEMBERS = f"{API}/lists/L1/relationships/profiles"
+ERROR = {
+    "errors": [
+        {
+            "status": 400,
+            "code": "invalid",
+            "title": "Invalid input.",
+            "detail": "Invalid phone number format",
+            "source": {"pointer": "/data/"},
+        }
+    ]
+}
+
+
+def _body(call) -> dict:
+    return json.loads(call.request.body)
+
+
+def _sent(url: str) -> list[dict]:
+    return [_body(c) for c in responses.calls if c.request.url == url and c.request.body]
+
+
+def _existing_list() -> None:
+    responses.get(
+        f"{API}/lists",
+        json={
+            "data": [{"type": "list", "id": "L1", "attributes": {"name": "omnihub-cart"}}],
+            "links": {},
+        },
+    )
+
+
+def _imported(pid: str, status: int = 200) -> None:
+    responses.post(
+        f"{API}/profile-import",
+        status=status,
+        json={"data": {"type": "profile", "id": pid, "attributes": {}}},
+    )
+
+
+def _no_consent_calls() -> None:
+    """List membership is not consent: no subscribe/unsubscribe endpoint, no
+    subscriptions in any body."""
+    for call in responses.calls:
+        body = call.request.body or b""
+        text = body.decode() if isinstance(body, bytes) else body
+        assert "subscri" not in call.request.url and "subscriptions" not in text
+
+
+@responses.activate
+def test_list_found_or_created_once() -> None:
+    responses.get(f"{API}/lists", json={"data": [], "links": {"next": None}})
+    responses.post(
+        f"{API}/lists",
+        status=201,
+        json={"data": {"type": "list", "id": "L1", "attributes": {"name": "omnihub-cart"}}},
+    )
+    dest = make_destination(SyncSpec("s", "klaviyo", "list", "omnihub-cart", "mirror", "k"), ENV)
+    assert dest.list_id() == "L1" and dest.list_id() == "L1"
+    assert [c.request.method for c in responses.calls] == ["GET", "POST"]
+    assert 'filter=equals(name,"omnihub-cart")' in unquote(responses.calls[0].request.url)
+    assert _body(responses.calls[1]) == {
+        "data": {"type": "list", "attributes": {"name": "omnihub-cart"}}
+    }
+
+
+@responses.activate
+def test_add_resolves_profiles_writes_properties_then_adds_in_one_call() -> None:
+    _existing_list()
+    _imported("P1")  # the row with an id: its properties are written onto it
+    _imported("P9", status=201)  # the row with only an email: a profile is created
+    responses.post(MEMBERS, status=204)
+    rows = [
+        {
+            "customer_id": "c1",
+            "klaviyo_profile_id": "P1",
+            "email": "a@x.io",
+            "first_name": "Ann",
+            "abandoned_products": ["Hat", "Scarf"],
+        },
+        {"customer_id": "c2", "email": " new@x.io ", "abandoned_products": []},
+        {"customer_id": "c3", "first_name": "Nobody"},
+    ]
+    dest = make_destination(LIST, ENV)
+    outcomes = dest.add(rows)
+    assert [(o.key, o.confirmed, o.ref) for o in outcomes[:2]] == [
+        ("c1", True, "P1"),
+        ("c2", True, "P9"),
+    ]
+    assert outcomes[2].skipped and not outcomes[2].confirmed
+    by_id, by_email = (b["data"] for b in _sent(f"{API}/profile-import"))
+    assert by_id == {
+        "type": "profile",
+        "id": "P1",
+        "attributes": {"first_name": "Ann", "properties": {"abandoned_products": ["Hat", "Scarf"]}},
+    }
+    assert by_email["attributes"]["email"] == "new@x.io" and "id" not in by_email
+    assert _sent(MEMBERS) == [
+        {"data": [{"type": "profile", "id": "P1"}, {"type": "profile", "id": "P9"}]}
+    ]
+    assert dest.api_calls == 4
+    _no_consent_calls()
+
+
+@responses.activate
+def test_rows_with_an_id_and_nothing_to_write_need_no_import_and_batch_at_1000() -> None:
+    _existing_list()
+    responses.post(MEMBERS, status=204)
+    responses.post(MEMBERS, status=204)
+    spec = SyncSpec(
+        "s",
+        "klaviyo",
+        "list",
+        "omnihub-cart",
+        "mirror",
+        "customer_id",
+        ("email", "klaviyo_profile_id"),
+    )
+    rows = [{"customer_id": f"c{i}", "klaviyo_profile_id": f"P{i}"} for i in range(1001)]
+    dest = make_destination(spec, ENV)
+    assert all(o.confirmed for o in dest.add(rows))
+    adds = [c for c in responses.calls if c.request.url == MEMBERS]
+    assert [len(_body(c)["data"]) for c in adds] == [1000, 1]
+    assert dest.batch_size == 1000 and dest.api_calls == 3
+
+
+@responses.activate
+def test_a_refused_profile_is_rejected_and_a_bad_id_is_isolated() -> None:
+    _existing_list()
+    responses.post(f"{API}/profile-import", status=400, json=ERROR)
+    # P2 is refused: the call with both fails, then each half alone
+    responses.post(MEMBERS, status=400, json=ERROR)
+    responses.post(MEMBERS, status=204)
+    responses.post(MEMBERS, status=400, json=ERROR)
+    spec = SyncSpec(
+        "s",
+        "klaviyo",
+        "list",
+        "omnihub-cart",
+        "mirror",
+        "customer_id",
+        ("phone_e164", "klaviyo_profile_id"),
+    )
+    rows = [
+        {"customer_id": "c0", "phone_e164": "12"},
+        {"customer_id": "c1", "klaviyo_profile_id": "P1"},
+        {"customer_id": "c2", "klaviyo_profile_id": "P2"},
+    ]
+    bad_phone, ok, bad_id = make_destination(spec, ENV).add(rows)
+    assert not bad_phone.confirmed and "Invalid phone number format" in bad_phone.reason
+    assert ok.confirmed
+    assert not bad_id.confirmed and not bad_id.skipped and "invalid" in bad_id.reason
+    sent = [
+        [p["id"] for p in _body(c)["data"]] for c in responses.calls if c.request.url == MEMBERS
+    ]
+    assert sent == [["P1", "P2"], ["P1"], ["P2"]]
+
+
+@responses.activate
+def test_429_is_waited_out_through_the_http_layer() -> None:
+    _existing_list()
+    responses.post(
+        MEMBERS, status=429, headers={"Retry-After": "3"}, json={"errors": [{"code": "throttled"}]}
+    )
+    responses.post(MEMBERS, status=204)
+    spec = SyncSpec("s", "klaviyo", "list", "omnihub-cart", "mirror", "klaviyo_profile_id")
+    dest = make_destination(spec, ENV)
+    slept: list[float] = []
+    dest.client.sleep = slept.append
+    [outcome] = dest.add([{"klaviyo_profile_id": "P1"}])
+    assert outcome.confirmed and slept == [3.0]
+    assert dest.client.stats.rate_limit_waits == 1 and dest.api_calls == 2
+
+
+@responses.activate
+def test_remove_by_ref_and_members_pages() -> None:
+    _existing_list()
+    responses.delete(MEMBERS, status=204)
+    responses.get(
+        MEMBERS,
+        json={
+            "data": [{"type": "profile", "id": "P1"}],
+            "links": {"next": f"{MEMBERS}?page%5Bcursor%5D=abc"},
+        },
+    )
+    responses.get(
+        f"{MEMBERS}?page%5Bcursor%5D=abc",
+        json={"data": [{"type": "profile", "id": "P2"}], "links": {"next": None}},
+    )
+    dest = make_destination(LIST, ENV)
+    gone, unknown = dest.remove([Member("c1", "s", "P1"), Member("c2", "s", None)])
+    assert gone.confirmed and not unknown.confirmed
+    assert _sent(MEMBERS) == [{"data": [{"type": "profile", "id": "P1"}]}]
+    assert list(dest.members()) == ["P1", "P2"]
+    assert "page[size]=100" in unquote(responses.calls[-2].request.url)
+
+
+@responses.activate
+def test_suppression_jobs_of_100_polled_to_completion() -> None:
+    jobs = f"{API}/profile-suppression-bulk-create-jobs"
+    for n in ("J1", "J2"):
+        responses.post(
+            jobs,
+            status=202,
+            json={
+                "data": {
+                    "type": "profile-suppression-bulk-create-job",
+                    "id": n,
+                    "attributes": {"status": "queued"},
+                }
+            },
+        )
+    responses.get(f"{jobs}/J1", json={"data": {"id": "J1", "attributes": {"status": "processing"}}})
+    responses.get(f"{jobs}/J1", json={"data": {"id": "J1", "attributes": {"status": "complete"}}})
+    responses.get(f"{jobs}/J2", json={"data": {"id": "J2", "attributes": {"status": "complete"}}})
+    spec = SyncSpec("s", "klaviyo", "suppression", "x", "add_only", "customer_id", ("email",))
+    dest = make_destination(spec, ENV)
+    slept: list[float] = []
+    dest.client.sleep = slept.append
+    rows = [{"customer_id": f"c{i}", "email": f"U{i}@x.io "} for i in range(101)]
+    rows.append({"customer_id": "none"})
+    outcomes = dest.add(rows)
+    assert sum(o.confirmed for o in outcomes) == 101 and outcomes[-1].skipped
+    posted = [_body(c) for c in responses.calls if c.request.method == "POST"]
+    emails = [p["attributes"]["email"] for p in posted[0]["data"]["attributes"]["profiles"]["data"]]
+    assert len(emails) == 100 and emails[0] == "u0@x.io"
+    assert len(posted[1]["data"]["attributes"]["profiles"]["data"]) == 1
+    assert slept == [1.0] and dest.batch_size == 100
+
+
+@responses.activate
+def test_removing_a_suppression_never_unsuppresses() -> None:
+    spec = SyncSpec("s", "klaviyo", "suppression", "x", "mirror", "customer_id", ("email",))
+    [outcome] = make_destination(spec, ENV).remove([Member("c1", "s", None)])
+    assert (outcome.confirmed, outcome.skipped, outcome.reason) == (False, True, NOT_RESUBSCRIBED)
+    assert len(responses.calls) == 0  # not a single call, let alone a bulk-delete job
+
+
+@responses.activate
+def test_profile_properties_upsert_and_unset() -> None:
+    _imported("P1")
+    _imported("P1")
+    spec = SyncSpec(
+        "aff__klaviyo__profile_properties__a",
+        "klaviyo",
+        "profile_properties",
+        "a",
+        "upsert",
+        "customer_id",
+        ("email", "klaviyo_profile_id", "affinity_category"),
+    )
+    dest = make_destination(spec, ENV)
+    [added] = dest.add([{"customer_id": "c1", "email": "a@x.io", "affinity_category": "shoes"}])
+    assert added.confirmed and added.ref == "P1"
+    assert _body(responses.calls[0])["data"]["attributes"] == {
+        "email": "a@x.io",
+        "properties": {"affinity_category": "shoes"},
+    }
+    [removed] = dest.remove([Member("c1", "s", "P1")])
+    assert removed.confirmed
+    assert _body(responses.calls[1])["data"] == {
+        "type": "profile",
+        "id": "P1",
+        "attributes": {},
+        "meta": {"patch_properties": {"unset": ["affinity_category"]}},
+    }
+    _no_consent_calls()
+
+
+def test_unsupported_object() -> None:
+    with pytest.raises(ConnectorError, match="'list'"):
+        make_destination(
+            SyncSpec("model__klaviyo__segment__x", "klaviyo", "segment", "x", "mirror", "k"), ENV
+        )
