@@ -363,9 +363,8 @@ def leads(ctx: Ctx, version: str, form_id: str) -> Response:
 # -- custom audiences ----------------------------------------------------------
 def _audience_view(store: WorldStore, audience: dict[str, Any]) -> dict[str, Any]:
     payload = dict(audience["payload"])
-    counts = store.conn.execute(
-        "select count(*) from audience_members where platform = ? and audience_id = ? "
-        "group by member_type order by 1 desc limit 1",
+    counts = store.conn.execute(  # one member per person the uploads stood for
+        "select count(*) from audience_members where platform = ? and audience_id = ?",
         (P, audience["id"]),
     ).fetchone()
     size = int(counts[0]) if counts else 0
@@ -484,10 +483,17 @@ def _writable(store: WorldStore, audience_id: str) -> dict[str, Any]:
     return audience
 
 
-def _members_of(params: dict[str, str]) -> tuple[list[tuple[str, str]], int, dict[str, str], int]:
-    """The `payload` parameter -> (member pairs (schema key, hash), rows received,
-    invalid samples, invalid rows). Every key is expected hashed: a value that is
-    not 64 lowercase hex makes its row invalid (and is sampled, as Graph does)."""
+# Keys that identify a person alone, strongest first; the rest (names, places, dates
+# of birth, gender) only narrow a match and never stand for a member on their own.
+_STRONG = ("EMAIL_SHA256", "EMAIL", "PHONE_SHA256", "PHONE", "MADID", "EXTERN_ID")
+
+
+def _rows_of(
+    params: dict[str, str],
+) -> tuple[list[list[tuple[str, str]]], int, dict[str, str], int]:
+    """The `payload` parameter -> (per valid row, its (schema key, hash) pairs; rows
+    received; invalid samples; invalid rows). Every key is expected hashed: a value
+    that is not 64 lowercase hex makes its row invalid (and is sampled, as Graph does)."""
     payload = _json_param(params, "payload")
     schema = payload.get("schema") if isinstance(payload, dict) else None
     data = payload.get("data") if isinstance(payload, dict) else None
@@ -500,7 +506,7 @@ def _members_of(params: dict[str, str]) -> tuple[list[tuple[str, str]], int, dic
         raise ApiError(
             400, "invalid", "The number of users in the payload exceeds the limit of 10000"
         )
-    members: list[tuple[str, str]] = []
+    rows: list[list[tuple[str, str]]] = []
     invalid: dict[str, str] = {}
     n_invalid = 0
     for row in data:
@@ -514,8 +520,26 @@ def _members_of(params: dict[str, str]) -> tuple[list[tuple[str, str]], int, dic
             if bad and len(invalid) < 10:
                 invalid[bad[0]] = "Invalid format: expected a SHA-256 hex digest"
             continue
-        members += pairs
-    return members, len(data), invalid, n_invalid
+        rows.append(pairs)
+    return rows, len(data), invalid, n_invalid
+
+
+def _member(pairs: list[tuple[str, str]]) -> tuple[str, str]:
+    """The person a row stands for: its strongest identifier, or, for a row of weak
+    keys only, the combination of them (e.g. FN+LN+ZIP)."""
+    for key in _STRONG:
+        for k, v in pairs:
+            if k == key:
+                return k, v
+    ordered = sorted(pairs)
+    return "+".join(k for k, _ in ordered), "+".join(v for _, v in ordered)
+
+
+def _matches(pairs: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """What a removal row takes away: the member keyed by any of its strong
+    identifiers (Meta removes the person whichever key matched), or its combination."""
+    strong = [(k, v) for k, v in pairs if k in _STRONG]
+    return strong or [_member(pairs)]
 
 
 def _touch(store: WorldStore, audience: dict[str, Any]) -> None:
@@ -532,12 +556,12 @@ def _change_users(ctx: Ctx, audience_id: str, *, add: bool) -> Response:
     store = ctx.store
     audience = _writable(store, audience_id)
     params = _params(ctx)
-    members, received, invalid, n_invalid = _members_of(params)
+    rows, received, invalid, n_invalid = _rows_of(params)
     with store.transaction():
         if add:
-            store.add_members(P, audience_id, members)
+            store.add_members(P, audience_id, [_member(r) for r in rows])
         else:
-            store.remove_members(P, audience_id, members)
+            store.remove_members(P, audience_id, [m for r in rows for m in _matches(r)])
         _touch(store, audience)
     session = params.get("session")
     session_id = (
@@ -575,7 +599,7 @@ def replace_users(ctx: Ctx, version: str, audience_id: str) -> Response:
             400, "invalid", "session needs an integer session_id and batch_seq", "session"
         ) from exc
     last = bool(session.get("last_batch_flag"))
-    members, received, invalid, n_invalid = _members_of(params)
+    rows, received, invalid, n_invalid = _rows_of(params)
     with store.transaction():
         expected = store.replace_session_next(P, audience_id, session_id)
         if expected is None:
@@ -594,7 +618,7 @@ def replace_users(ctx: Ctx, version: str, audience_id: str) -> Response:
                 graph_code=2650,
                 graph_extra={"error_subcode": 1870147},
             )
-        store.stage_replace(P, audience_id, session_id, seq, members)
+        store.stage_replace(P, audience_id, session_id, seq, [_member(r) for r in rows])
         if last:
             store.finish_replace(P, audience_id, session_id)
         _touch(store, audience)

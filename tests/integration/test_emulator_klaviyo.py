@@ -254,3 +254,29 @@ def _before(ts: str) -> str:
     from sandbox.store import format_ts, parse_ts
 
     return format_ts(parse_ts(ts) - timedelta(seconds=1))
+
+
+def test_create_list_and_profile_import_refuses_what_it_cannot_set(
+    emulator: EmulatorServer, world: WorldStore
+):
+    s = platform_session("klaviyo")
+    base = emulator.base_url("klaviyo")
+    created = s.post(
+        f"{base}/api/lists", json={"data": {"type": "list", "attributes": {"name": "omnihub-x"}}}
+    )
+    assert created.status_code == 201
+    list_id = created.json()["data"]["id"]
+    found = s.get(f"{base}/api/lists", params={"filter": 'equals(name,"omnihub-x")'}).json()
+    assert [d["id"] for d in found["data"]] == [list_id]
+    subscribing = {
+        "data": {
+            "type": "profile",
+            "attributes": {
+                "email": "x@y.io",
+                "subscriptions": {"email": {"marketing": {"consent": "SUBSCRIBED"}}},
+            },
+        }
+    }
+    assert s.post(f"{base}/api/profile-import", json=subscribing).status_code == 400
+    missing = {"data": {"type": "profile", "id": "01NOPE", "attributes": {"first_name": "A"}}}
+    assert s.post(f"{base}/api/profile-import", json=missing).status_code == 404

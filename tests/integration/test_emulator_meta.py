@@ -201,3 +201,41 @@ def _records(world: WorldStore, stream: str):
         )
     ]
     return [world.get_record("meta_ads", stream, i) for i in ids]
+
+
+def test_usersreplace_session_swaps_membership_on_its_last_batch(
+    emulator: EmulatorServer, world: WorldStore
+):
+    s = platform_session("meta")
+    base = emulator.base_url("meta")
+    aid = s.post(
+        f"{base}/v21.0/act_{ACCOUNT}/customaudiences",
+        data={"name": "r", "subtype": "CUSTOM", "customer_file_source": "USER_PROVIDED_ONLY"},
+    ).json()["id"]
+    old = {"schema": ["EMAIL", "FN"], "data": [[_sha("old@x.io"), _sha("ann")]]}
+    assert s.post(f"{base}/v21.0/{aid}/users", data={"payload": json.dumps(old)}).ok
+    assert world.members("meta_ads", aid) == [("EMAIL", _sha("old@x.io"))]  # one person
+
+    def batch(seq: int, last: bool, emails: list[str]) -> requests.Response:
+        session = {
+            "session_id": 777,
+            "batch_seq": seq,
+            "last_batch_flag": last,
+            "estimated_num_total": 3,
+        }
+        payload = {"schema": ["EMAIL"], "data": [[_sha(e)] for e in emails]}
+        return s.post(
+            f"{base}/v21.0/{aid}/usersreplace",
+            data={"payload": json.dumps(payload), "session": json.dumps(session)},
+        )
+
+    skipped = batch(2, False, ["a@x.io"])
+    assert skipped.status_code == 400 and skipped.json()["error"]["error_subcode"] == 1870147
+    first = batch(1, False, ["a@x.io", "b@x.io"]).json()
+    assert (first["account_id"], first["session_id"], first["num_received"]) == (ACCOUNT, "777", 2)
+    assert world.members("meta_ads", aid) == [("EMAIL", _sha("old@x.io"))]  # not yet
+    assert batch(2, True, ["c@x.io"]).ok
+    assert sorted(k for _, k in world.members("meta_ads", aid)) == sorted(
+        _sha(e) for e in ("a@x.io", "b@x.io", "c@x.io")
+    )
+    assert batch(3, True, ["d@x.io"]).status_code == 400  # the session has ended

@@ -182,3 +182,26 @@ def test_graphql_cost_throttle(emulator: EmulatorServer, world: WorldStore):
     assert throttled.status_code == 200
     assert throttled.json()["errors"][0]["extensions"]["code"] == "THROTTLED"
     assert [w["status"] for w in writes(emulator, "shopify")] == [200, 200]
+
+
+def test_graphql_customers_by_tag_pages_with_cursors(emulator: EmulatorServer, world: WorldStore):
+    from connectors.shopify.destination import make_destination
+    from connectors.sync.engine import SyncSpec
+
+    spec = SyncSpec(
+        "s", "shopify", "customer_tag", "omnihub loyal", "mirror", "shopify_customer_id"
+    )
+    dest = make_destination(spec, emulator.env())
+    customers = world_ids(world, "shopify", "customers")[:7]
+    assert all(o.confirmed for o in dest.add([{"shopify_customer_id": c} for c in customers]))
+    emulator.knobs.page_size_cap = 3  # 7 members: three pages
+    members = list(dest.members())
+    assert members == [f"gid://shopify/Customer/{c}" for c in sorted(customers, key=int)]
+    assert dest.api_calls == 1 + 3
+    assert world.tagged("shopify", "customers", "omnihub loyal") == sorted(customers)
+    s = platform_session("shopify")
+    unknown = s.post(
+        f"{emulator.base_url('shopify')}/admin/api/2025-01/graphql.json",
+        json={"query": '{ customers(first: 5, query: "email:x@y.z") { nodes { id } } }'},
+    ).json()
+    assert "tag:<value>" in unknown["errors"][0]["message"]  # refused, not guessed

@@ -147,3 +147,21 @@ def test_user_writes_show_up_in_the_next_export(emulator: EmulatorServer, world:
         ("PUT", 200),
         ("PUT", 200),
     ]
+
+
+def test_set_tags_replaces_add_tags_adds_and_field_keys_are_unique(
+    emulator: EmulatorServer, world: WorldStore
+):
+    s = platform_session("zendesk")
+    base = emulator.base_url("zendesk")
+    uid = world_ids(world, "zendesk", "users")[0]
+    url = f"{base}/api/v2/users/{uid}/tags.json"
+    assert s.post(url, json={"tags": ["a", "b"]}).json()["tags"] == ["a", "b"]  # Set Tags
+    assert s.put(url, json={"tags": ["c"]}).json()["tags"] == ["a", "b", "c"]  # Add Tags
+    assert s.post(url, json={"tags": ["z"]}).json()["tags"] == ["z"]  # Set Tags clobbers
+    field = {"user_field": {"type": "text", "key": "tier", "title": "Tier"}}
+    assert s.post(f"{base}/api/v2/user_fields.json", json=field).status_code == 201
+    again = s.post(f"{base}/api/v2/user_fields.json", json=field)
+    assert again.status_code == 422 and "taken" in str(again.json()["details"]["key"])
+    listed = s.get(f"{base}/api/v2/user_fields.json").json()
+    assert [f["key"] for f in listed["user_fields"]] == ["tier"] and not listed["meta"]["has_more"]
