@@ -35,7 +35,7 @@ from typing import Any
 from connectors.errors import ClientError, ConnectorError
 from connectors.http import HttpClient, json_of
 from connectors.klaviyo.client import KlaviyoSettings, make_client
-from connectors.sync.adapter import HttpDestination, chunks, jsonable, present
+from connectors.sync.adapter import HttpDestination, adapter_for, chunks, jsonable, present
 from connectors.sync.destination import Member, Outcome, Row
 from connectors.sync.engine import SyncSpec
 from connectors.sync.hashing import normalize_email
@@ -323,10 +323,5 @@ _OBJECTS = {
 
 
 def make_destination(spec: SyncSpec, env: Mapping[str, str]) -> KlaviyoDestination:
-    cls = _OBJECTS.get(spec.object)
-    if cls is None:
-        raise ConnectorError(
-            f"sync {spec.name}: Klaviyo supports objects {', '.join(map(repr, _OBJECTS))}, "
-            f"not {spec.object!r}"
-        )
+    cls = adapter_for("Klaviyo", spec.object, spec.name, _OBJECTS)
     return cls(make_client(KlaviyoSettings.from_env(env)), spec)

@@ -193,15 +193,22 @@ class MetaCustomAudience(HttpDestination):
         self.num_invalid_entries += int(body.get("num_invalid_entries") or 0)
         return body
 
-    def _apply(self, method: str, edge: str, rows: Sequence[Row]) -> list[Outcome]:
-        outcomes: dict[int, Outcome] = {}
+    def _entries(
+        self, rows: Sequence[Row]
+    ) -> tuple[dict[int, Outcome], list[tuple[int, str, dict[str, str]]]]:
+        """(skipped rows' outcomes by index, (index, key, hashes) of the rest)."""
+        skipped: dict[int, Outcome] = {}
         entries: list[tuple[int, str, dict[str, str]]] = []
         for i, row in enumerate(rows):
             hashes = self.hashes(row)
             if hashes:
                 entries.append((i, self.key_of(row), hashes))
             else:
-                outcomes[i] = Outcome(self.key_of(row), False, _NO_IDENTIFIER, skipped=True)
+                skipped[i] = Outcome(self.key_of(row), False, _NO_IDENTIFIER, skipped=True)
+        return skipped, entries
+
+    def _apply(self, method: str, edge: str, rows: Sequence[Row]) -> list[Outcome]:
+        outcomes, entries = self._entries(rows)
         for chunk in chunks(entries, USERS_PER_CALL):
             outcomes.update(self._outcomes(method, edge, chunk))
         return [outcomes[i] for i in range(len(rows))]
@@ -262,14 +269,7 @@ class MetaCustomAudience(HttpDestination):
         """Make the audience hold exactly `rows`: one usersreplace session, in
         batches of 10,000. A batch Meta refuses ends the session there (its rows
         and the ones after it are rejected; Meta expires the open session)."""
-        outcomes: dict[int, Outcome] = {}
-        entries: list[tuple[int, str, dict[str, str]]] = []
-        for i, row in enumerate(rows):
-            hashes = self.hashes(row)
-            if hashes:
-                entries.append((i, self.key_of(row), hashes))
-            else:
-                outcomes[i] = Outcome(self.key_of(row), False, _NO_IDENTIFIER, skipped=True)
+        outcomes, entries = self._entries(rows)
         batches = list(chunks(entries, USERS_PER_CALL))
         session_id = secrets.randbits(62) + 1  # advertiser-chosen, unique in the ad account
         for seq, chunk in enumerate(batches, start=1):

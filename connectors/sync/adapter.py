@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 
 import requests
 
+from connectors.errors import ConnectorError
 from connectors.http import HttpClient
 from connectors.sync.destination import Destination, Row
 from connectors.timestamps import iso
@@ -38,6 +39,17 @@ class HttpDestination(Destination):
 
     def key_of(self, row: Row) -> str:
         return str(row[self.key])
+
+
+def adapter_for(platform: str, obj: str, sync: str, adapters: Mapping[str, type[T]]) -> type[T]:
+    """The adapter class for a sync's object, or an error naming the sync (and so
+    its model) and the objects the platform supports."""
+    if obj not in adapters:
+        raise ConnectorError(
+            f"sync {sync}: {platform} supports objects {', '.join(map(repr, adapters))}, "
+            f"not {obj!r}"
+        )
+    return adapters[obj]
 
 
 def chunks(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:

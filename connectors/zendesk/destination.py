@@ -31,7 +31,7 @@ from typing import Any
 
 from connectors.errors import ClientError, ConnectorError
 from connectors.http import HttpClient, json_of
-from connectors.sync.adapter import HttpDestination, chunks, jsonable, present
+from connectors.sync.adapter import HttpDestination, adapter_for, chunks, jsonable, present
 from connectors.sync.destination import Member, Outcome, Row
 from connectors.sync.engine import SyncSpec
 from connectors.zendesk.client import ZendeskSettings, make_client
@@ -261,10 +261,5 @@ _OBJECTS = {"user_tag": ZendeskUserTag, "user_field": ZendeskUserFields}
 
 
 def make_destination(spec: SyncSpec, env: Mapping[str, str]) -> HttpDestination:
-    cls = _OBJECTS.get(spec.object)
-    if cls is None:
-        raise ConnectorError(
-            f"sync {spec.name}: Zendesk supports objects {', '.join(map(repr, _OBJECTS))}, "
-            f"not {spec.object!r}"
-        )
+    cls = adapter_for("Zendesk", spec.object, spec.name, _OBJECTS)
     return cls(make_client(ZendeskSettings.from_env(env)), spec)
