@@ -105,6 +105,7 @@ def test_asset_graph_snapshot() -> None:
             [
                 "intermediate/identity/int_identity__assignments",
                 "staging/shopify/stg_shopify__orders",
+                "staging/square/stg_square__order_returns",
                 "staging/square/stg_square__orders",
             ],
         ),
@@ -126,6 +127,7 @@ def test_asset_graph_snapshot() -> None:
         "marts/customers/customer_events": (
             "customers",
             [
+                "intermediate/customers/int_customers__orders",
                 "intermediate/identity/int_identity__assignments",
                 "staging/klaviyo/stg_klaviyo__events",
                 "staging/meta_ads/stg_meta_ads__leads",
@@ -226,6 +228,66 @@ def test_asset_graph_snapshot() -> None:
             [
                 "identity/phone_numbers",
                 "raw/meta_ads/leads",
+            ],
+        ),
+        # journey analytics
+        "staging/square/stg_square__order_returns": ("staging", ["raw/square/orders"]),
+        "intermediate/analytics/int_analytics__engagements": (
+            "analytics",
+            ["marts/customers/customer_events"],
+        ),
+        "intermediate/analytics/int_analytics__purchases": (
+            "analytics",
+            ["intermediate/customers/int_customers__orders"],
+        ),
+        "intermediate/analytics/int_analytics__touchpoints": (
+            "analytics",
+            [
+                "marts/customers/customer_events",
+                "staging/shopify/stg_shopify__checkouts",
+                "staging/shopify/stg_shopify__orders",
+            ],
+        ),
+        "intermediate/analytics/int_analytics__customer_profile": (
+            "analytics",
+            ["intermediate/analytics/int_analytics__engagements", "marts/customers/customers"],
+        ),
+        "intermediate/analytics/int_analytics__journeys": (
+            "analytics",
+            ["intermediate/analytics/int_analytics__purchases", "marts/customers/customer_events"],
+        ),
+        "marts/analytics/cross_channel_engagement_monthly": (
+            "analytics",
+            ["intermediate/analytics/int_analytics__engagements"],
+        ),
+        "marts/analytics/customer_value_by_channel_count": (
+            "analytics",
+            ["intermediate/analytics/int_analytics__customer_profile"],
+        ),
+        "marts/analytics/retention_cohorts": (
+            "analytics",
+            [
+                "intermediate/analytics/int_analytics__customer_profile",
+                "intermediate/analytics/int_analytics__purchases",
+            ],
+        ),
+        "marts/analytics/journey_completion": (
+            "analytics",
+            ["intermediate/analytics/int_analytics__journeys"],
+        ),
+        "marts/analytics/order_attribution": (
+            "analytics",
+            [
+                "intermediate/analytics/int_analytics__purchases",
+                "intermediate/analytics/int_analytics__touchpoints",
+            ],
+        ),
+        "marts/analytics/purchase_paths": ("analytics", ["marts/analytics/order_attribution"]),
+        "marts/analytics/csat_by_segment": (
+            "analytics",
+            [
+                "intermediate/analytics/int_analytics__customer_profile",
+                "marts/customers/customer_events",
             ],
         ),
     }
