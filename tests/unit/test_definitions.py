@@ -290,6 +290,18 @@ def test_asset_graph_snapshot() -> None:
                 "marts/customers/customer_events",
             ],
         ),
+        "reports/marketing_report": (
+            "reports",
+            [
+                "marts/analytics/cross_channel_engagement_monthly",
+                "marts/analytics/csat_by_segment",
+                "marts/analytics/customer_value_by_channel_count",
+                "marts/analytics/journey_completion",
+                "marts/analytics/order_attribution",
+                "marts/analytics/purchase_paths",
+                "marts/analytics/retention_cohorts",
+            ],
+        ),
     }
 
 
