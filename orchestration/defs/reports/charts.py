@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from orchestration.defs.reports.queries import ReportData, month_label
+from orchestration.defs.reports.queries import ReportData
 
 CHANNEL_COLORS = {
     "email": "#4C78A8",
@@ -31,6 +31,8 @@ JOURNEY_LABELS = {
     "cart_to_purchase": "Abandoned cart → bought",
     "lead_to_first_purchase": "Lead → first purchase",
 }
+# Months are dates on the x axis (not labels), so every trace lines up in time.
+_MONTHS = {"type": "date", "tickformat": "%b %Y", "dtick": "M1"}
 _LAYOUT = {
     "template": "plotly_white",
     "height": 420,
@@ -70,16 +72,17 @@ def times(value: float | None) -> str:
 def engagement(data: ReportData) -> Chart:
     rows = data.engagement
     figure = go.Figure()
+    # the counts on the base axis (right), the share overlaid so it draws on top
     figure.add_bar(
-        x=[month_label(r["month"]) for r in rows],
+        x=[r["month"] for r in rows],
         y=[r["active_customers"] for r in rows],
         name="Active customers",
         marker_color="#DDE6F0",
-        yaxis="y2",
-        hovertemplate="%{x}: %{y} active customers<extra></extra>",
+        hovertemplate="%{x|%b %Y}: %{y} active customers<extra></extra>",
     )
     figure.add_scatter(
-        x=[month_label(r["month"]) for r in rows],
+        x=[r["month"] for r in rows],
+        yaxis="y2",
         y=[r["cross_channel_rate"] for r in rows],
         name=f"Engaged on {data.settings['cross_channel_min_channels']}+ channels",
         mode="lines+markers+text",
@@ -89,22 +92,24 @@ def engagement(data: ReportData) -> Chart:
         ],
         textposition="top center",
         line={"color": CHANNEL_COLORS["email"], "width": 3},
-        hovertemplate="%{x}: %{y:.1%} of active customers<extra></extra>",
+        hovertemplate="%{x|%b %Y}: %{y:.1%} of active customers<extra></extra>",
     )
     figure.update_layout(
         **_LAYOUT,
+        xaxis=_MONTHS,
         yaxis={
-            "title": "Share of active customers",
-            "tickformat": ".0%",
-            "range": [0, max((r["cross_channel_rate"] for r in rows), default=1.0) * 1.3],
-        },
-        yaxis2={
             "title": "Active customers",
-            "overlaying": "y",
             "side": "right",
             "showgrid": False,
             "tickformat": ",d",
             "rangemode": "tozero",
+        },
+        yaxis2={
+            "title": "Share of active customers",
+            "overlaying": "y",
+            "side": "left",
+            "tickformat": ".0%",
+            "range": [0, max((r["cross_channel_rate"] for r in rows), default=1.0) * 1.3],
         },
     )
     if not rows:
@@ -163,28 +168,29 @@ def retention(data: ReportData) -> Chart:
     for band in ("1", "2", "3+"):
         months = sorted(by_band.get(band, {}))
         figure.add_scatter(
-            x=[month_label(m) for m in months],
+            x=months,
             y=[by_band[band][m][1] / by_band[band][m][0] for m in months],
             customdata=[by_band[band][m] for m in months],
             name=BAND_LABELS[band],
             mode="lines+markers",
             line={"color": BAND_COLORS[band]},
             hovertemplate=(
-                "%{x}: %{y:.0%} bought again (%{customdata[1]} of %{customdata[0]})<extra></extra>"
+                "%{x|%b %Y}: %{y:.0%} bought again (%{customdata[1]} of %{customdata[0]})"
+                "<extra></extra>"
             ),
         )
     months = sorted(cohorts)
     figure.add_scatter(
-        x=[month_label(m) for m in months],
+        x=months,
         y=[cohorts[m][1] / cohorts[m][0] for m in months],
         name="All first-time buyers",
         mode="lines+markers",
         line={"color": "#333333", "width": 3, "dash": "dot"},
-        hovertemplate="%{x}: %{y:.0%} bought again<extra></extra>",
+        hovertemplate="%{x|%b %Y}: %{y:.0%} bought again<extra></extra>",
     )
     figure.update_layout(
         **_LAYOUT,
-        xaxis={"title": "Month of first purchase"},
+        xaxis={**_MONTHS, "title": "Month of first purchase"},
         yaxis={"title": "Bought again", "tickformat": ".0%", "rangemode": "tozero"},
     )
     if not months:
@@ -203,7 +209,7 @@ def journeys(data: ReportData) -> Chart:
     figure = go.Figure()
     colors = {"cart_to_purchase": "#54A24B", "lead_to_first_purchase": "#F58518"}
     windows: dict[str, int] = {}
-    totals: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    totals: dict[str, list[float]] = defaultdict(lambda: [0, 0, 0.0])
     for journey in JOURNEY_LABELS:
         rows = [r for r in data.journeys if r["journey"] == journey]
         if not rows:
@@ -212,8 +218,9 @@ def journeys(data: ReportData) -> Chart:
         for r in rows:
             totals[journey][0] += r["started"]
             totals[journey][1] += r["completed"]
+            totals[journey][2] += r["completed"] * (r["avg_hours_to_complete"] or 0.0)
         figure.add_bar(
-            x=[month_label(r["start_month"]) for r in rows],
+            x=[r["start_month"] for r in rows],
             y=[r["completion_rate"] for r in rows],
             name=f"{JOURNEY_LABELS[journey]} within {windows[journey]} days",
             marker_color=colors[journey],
@@ -222,7 +229,7 @@ def journeys(data: ReportData) -> Chart:
                 for r in rows
             ],
             hovertemplate=(
-                "%{x}: %{y:.0%} (%{customdata[0]} of %{customdata[1]}, "
+                "%{x|%b %Y}: %{y:.0%} (%{customdata[0]} of %{customdata[1]}, "
                 "%{customdata[2]} still open)<br>median %{customdata[3]:.0f} hours to complete"
                 "<extra></extra>"
             ),
@@ -230,21 +237,23 @@ def journeys(data: ReportData) -> Chart:
     figure.update_layout(
         **_LAYOUT,
         barmode="group",
-        xaxis={"title": "Month the journey started"},
+        xaxis={**_MONTHS, "title": "Month the journey started"},
         yaxis={"title": "Completed", "tickformat": ".0%", "rangemode": "tozero"},
     )
     if not windows:
         _empty(figure)
-    overall = ", ".join(
-        f"{JOURNEY_LABELS[j].lower()} {percent(c / s if s else None)} overall"
-        for j, (s, c) in totals.items()
+    overall = "; ".join(
+        f"{JOURNEY_LABELS[j].lower()}: {percent(c / s if s else None)} overall, "
+        f"after {hours / c / 24:.1f} days on average"
+        for j, (s, c, hours) in totals.items()
+        if c
     )
     return Chart(
         "journeys",
         "Do abandoned carts and leads turn into purchases?",
         "Of the carts abandoned (or lead forms sent) in a month, the share bought within the "
-        f"window ({overall}). Hover for how long it took. Recent months include journeys "
-        "whose window is still open.",
+        f"window ({overall}). Hover for the median time it took. Recent months include "
+        "journeys whose window is still open.",
         figure,
     )
 
@@ -345,6 +354,8 @@ def csat(data: ReportData) -> Chart:
             figure.add_bar(
                 x=[s.capitalize() for s in present],
                 y=[cells[s]["csat"] for s in present],
+                text=[percent(cells[s]["csat"]) for s in present],
+                textposition="outside",
                 customdata=[[cells[s]["good_ratings"], cells[s]["ratings"]] for s in present],
                 name=BAND_LABELS[band],
                 legendgroup=band,
@@ -357,7 +368,7 @@ def csat(data: ReportData) -> Chart:
                 row=1,
                 col=col,
             )
-    figure.update_yaxes(tickformat=".0%", range=[0, 1.05])
+    figure.update_yaxes(tickformat=".0%", range=[0, 1.15])
     figure.update_layout(**_LAYOUT, barmode="group")
     if not data.csat:
         _empty(figure)

@@ -5,7 +5,6 @@ twice, only summed over a mart's additive columns)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -46,7 +45,7 @@ _QUERIES = {
     """,
     "journeys": """
         select journey, start_month, window_days, started, completed, still_open,
-               completion_rate, median_hours_to_complete
+               completion_rate, avg_hours_to_complete, median_hours_to_complete
         from analytics.journey_completion
         order by journey, start_month
     """,
@@ -124,7 +123,3 @@ def read(warehouse: Warehouse) -> ReportData:
             for name, sql in _QUERIES.items()
         }
     return ReportData(**found, settings=analytics_settings())
-
-
-def month_label(value: date) -> str:
-    return value.strftime("%b %Y")
