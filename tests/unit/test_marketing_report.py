@@ -58,6 +58,7 @@ def _data() -> ReportData:
                 "completed": 2,
                 "still_open": 0,
                 "completion_rate": 0.5,
+                "avg_hours_to_complete": 36.0,
                 "median_hours_to_complete": 30.0,
             }
         ],

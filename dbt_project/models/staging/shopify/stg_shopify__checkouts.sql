@@ -34,13 +34,7 @@ renamed as (
         {{ normalize_email(json_text('payload', 'email')) }} as email_normalized,
         {{ json_text('payload', 'currency') }} as currency,
         {{ json_text('payload', 'abandoned_checkout_url') }} as recovery_url,
-        {{ json_text('payload', 'landing_site') }} as landing_site,
-        {{ json_text('payload', 'referring_site') }} as referring_site,
-        {{ json_text('payload', 'source_name') }} as source_name,
-        {{ url_parameter(json_text('payload', 'landing_site'), 'utm_source') }} as utm_source,
-        {{ url_parameter(json_text('payload', 'landing_site'), 'utm_medium') }} as utm_medium,
-        {{ url_parameter(json_text('payload', 'landing_site'), 'utm_campaign') }} as utm_campaign,
-        {{ url_parameter(json_text('payload', 'landing_site'), 'fbclid') }} as fbclid,
+        {{ shopify_arrival_columns('payload') }}
 
         -- numerics
         cast({{ json_text('payload', 'total_price') }} as decimal(18, 2)) as total_price,

@@ -52,15 +52,7 @@ renamed as (
         {{ json_text('payload', 'financial_status') }} as financial_status,
         {{ json_text('payload', 'fulfillment_status') }} as fulfillment_status,
         {{ json_text('payload', 'currency') }} as currency,
-        -- how the buyer arrived: the landing page (with its UTM parameters and
-        -- ad click ids), the referring site, the channel the order came from
-        {{ json_text('payload', 'landing_site') }} as landing_site,
-        {{ json_text('payload', 'referring_site') }} as referring_site,
-        {{ json_text('payload', 'source_name') }} as source_name,
-        {{ url_parameter(json_text('payload', 'landing_site'), 'utm_source') }} as utm_source,
-        {{ url_parameter(json_text('payload', 'landing_site'), 'utm_medium') }} as utm_medium,
-        {{ url_parameter(json_text('payload', 'landing_site'), 'utm_campaign') }} as utm_campaign,
-        {{ url_parameter(json_text('payload', 'landing_site'), 'fbclid') }} as fbclid,
+        {{ shopify_arrival_columns('payload') }}
 
         -- numerics
         cast({{ json_text('payload', 'total_price') }} as decimal(18, 2)) as total_price,
