@@ -6,7 +6,15 @@ from __future__ import annotations
 from dagster import Definitions, in_process_executor
 
 from orchestration import jobs
-from orchestration.defs import activation, dbt, identity, ingest, merge_submodule_defs, privacy
+from orchestration.defs import (
+    activation,
+    dbt,
+    identity,
+    ingest,
+    merge_submodule_defs,
+    privacy,
+    reports,
+)
 from orchestration.resources import WarehouseResource
 
 defs = Definitions.merge(
@@ -15,6 +23,7 @@ defs = Definitions.merge(
     merge_submodule_defs(privacy),
     merge_submodule_defs(dbt),
     merge_submodule_defs(activation),
+    merge_submodule_defs(reports),
     jobs.defs,
     Definitions(
         resources={"warehouse": WarehouseResource()},

@@ -118,7 +118,9 @@ def print_run_summary(
     for column in ("model", "rows", "checks passed"):
         built.add_column(column, justify="left" if column == "model" else "right")
     for name in sorted(mats):
-        if name.startswith(("raw/", "syncs/", "marts/audiences/", "marts/suppressions/")):
+        if name.startswith(
+            ("raw/", "syncs/", "reports/", "marts/audiences/", "marts/suppressions/")
+        ):
             continue
         parts = name.split("/")
         relation = f"{parts[-2] if parts[0] == 'marts' else parts[0]}.{parts[-1]}"
@@ -139,6 +141,9 @@ def print_run_summary(
 
     for table in (ingest, built, segments, synced):
         console.print(table)
+    report = mats.get("reports/marketing_report", {}).get("path")
+    if report:
+        console.print(f"marketing report: {report}")
     status = "succeeded" if result.success else "FAILED"
     console.print(
         f"daily job {status} in {elapsed_s:.1f}s on {warehouse.describe()} (run {result.run_id})"

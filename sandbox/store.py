@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 WORLD_DB = "world.sqlite"
 TRUTH_DB = "truth.sqlite"
@@ -98,6 +98,16 @@ create table if not exists record_person (
     primary key (platform, stream, id)
 );
 create index if not exists record_person_by_person on record_person (person_id);
+create table if not exists orders (
+    platform text not null,
+    id text not null,
+    person_id integer not null,
+    channel text not null,
+    ordered_at text not null,
+    net_cents integer not null,
+    arrival text,
+    primary key (platform, id)
+);
 """
 
 
@@ -453,6 +463,22 @@ class WorldStore:
         return [r[0] for r in rows]
 
 
+class OrderTruth(NamedTuple):
+    """What the generator meant a purchase to be worth, net of refunds, cancellations
+    and returns (an online order returned in a store is credited to the online order),
+    and how its web session arrived. Analytics tests compare against it."""
+
+    platform: str
+    id: str
+    person_id: int
+    channel: str
+    """web (Shopify) or store (Square)."""
+    ordered_at: str
+    net_cents: int
+    arrival: str | None = None
+    """For web orders: facebook_paid, facebook_click_id, email, organic_search or direct."""
+
+
 class TruthStore:
     """Ground truth: which person each platform record belongs to. Tests/benchmarks only."""
 
@@ -473,11 +499,19 @@ class TruthStore:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def put(self, rows: Iterable[tuple[str, str, str, int]]) -> None:
+    def put(self, rows: Iterable[tuple]) -> None:
+        """Record-person rows `(platform, stream, id, person_id)`, and `OrderTruth` rows."""
+        rows = list(rows)
         self.conn.executemany(
             "insert or replace into record_person (platform, stream, id, person_id) "
             "values (?, ?, ?, ?)",
-            rows,
+            [r for r in rows if not isinstance(r, OrderTruth)],
+        )
+        self.conn.executemany(
+            "insert or replace into orders "
+            "(platform, id, person_id, channel, ordered_at, net_cents, arrival) "
+            "values (?, ?, ?, ?, ?, ?, ?)",
+            [r for r in rows if isinstance(r, OrderTruth)],
         )
 
     def person_of(self, platform: str, stream: str, id: str) -> int | None:

@@ -1,4 +1,5 @@
-"""Bulk inserts, the fast path on each engine: Arrow into DuckDB, COPY into PostgreSQL.
+"""Bulk reads and inserts, the fast path on each engine: Arrow into DuckDB, COPY into
+PostgreSQL, and plain DBAPI fetches out of both.
 
 DuckDB's row-by-row executemany is orders of magnitude slower than one Arrow
 insert; PostgreSQL's COPY streams rows without a round trip each.
@@ -26,3 +27,17 @@ def insert_columns(
     with cursor.copy(f"copy {table} ({names}) from stdin") as copy:
         for row in zip(*values, strict=True):
             copy.write_row(row)
+
+
+def fetch_rows(conn: Connection, kind: str, sql: str, params: tuple = ()) -> list[tuple]:
+    """All rows of a query as plain tuples, straight from the driver: at a million
+    rows SQLAlchemy's per-row processing costs seconds the caller does not need.
+    `sql` uses `?` placeholders (converted to `%s` for psycopg)."""
+    if kind != "duckdb":
+        sql = sql.replace("?", "%s")
+    cursor = conn.connection.cursor()
+    try:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+    finally:
+        cursor.close()

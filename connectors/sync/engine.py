@@ -26,7 +26,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from connectors.sync.destination import Destination, DestinationRefused, Member, Outcome, Row
-from connectors.sync.diff import checksum, diff
+from connectors.sync.diff import checksums, diff
 from connectors.sync.gate import Gate, load_gate, required_lists
 from connectors.sync.state import SyncState
 from warehouse import Warehouse
@@ -190,7 +190,7 @@ def run_sync(
             result.skipped += 1  # not known at this destination
             continue
         desired[str(key)] = row
-    sums = {key: checksum(row, spec.fields) for key, row in desired.items()}
+    sums = dict(zip(desired, checksums(desired.values(), spec.fields), strict=True))
 
     state.start(result.sync_id, spec.name, trigger, dry_run)
     error: str | None = None

@@ -23,6 +23,7 @@ import sqlalchemy as sa
 
 from connectors.errors import ConnectorError
 from warehouse import Warehouse
+from warehouse.bulk import fetch_rows
 
 SCHEMA = "suppressions"
 ALWAYS = ("suppress_erased",)
@@ -83,15 +84,17 @@ def load_gate(warehouse: Warehouse, lists: Iterable[str]) -> Gate:
     with warehouse.transaction() as conn:
         for name in names:
             try:
-                ids = conn.execute(
-                    sa.text(f"select distinct customer_id from {SCHEMA}.{name}")
-                ).scalars()
-                for customer_id in ids:
-                    if customer_id is not None:
-                        blocked.setdefault(str(customer_id), name)
-            except sa.exc.DBAPIError as exc:
+                ids = fetch_rows(
+                    conn,
+                    warehouse.kind,
+                    f"select distinct cast(customer_id as varchar) from {SCHEMA}.{name} "
+                    "where customer_id is not null",
+                )
+                for (customer_id,) in ids:
+                    blocked.setdefault(customer_id, name)
+            except Exception as exc:  # any driver's error: the gate fails closed
                 raise GateUnavailable(
-                    f"suppression list {SCHEMA}.{name} cannot be read ({type(exc.orig).__name__}); "
+                    f"suppression list {SCHEMA}.{name} cannot be read ({type(exc).__name__}); "
                     "build it with `dbt build` before syncing. Nothing was sent."
                 ) from exc
         try:
@@ -101,7 +104,7 @@ def load_gate(warehouse: Warehouse, lists: Iterable[str]) -> Gate:
                     sa.text(f"select customer_id from {LIVE_CUSTOMERS}")
                 ).scalars()
             )
-        except sa.exc.DBAPIError as exc:
+        except Exception as exc:  # any driver's error: the gate fails closed
             raise GateUnavailable(
                 f"{LIVE_CUSTOMERS} cannot be read; build it with `dbt build` before syncing. "
                 "Nothing was sent."

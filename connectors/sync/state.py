@@ -20,6 +20,7 @@ from sqlalchemy.engine import Connection
 
 from connectors.sync.destination import Member
 from warehouse import Warehouse
+from warehouse.bulk import fetch_rows
 
 SCHEMA = "omnihub_sync"
 STATE = f"{SCHEMA}.state"
@@ -66,16 +67,14 @@ class SyncState:
     def members(self, sync_name: str) -> dict[str, Member]:
         """key -> what the destination confirmed for it (checksum, ref, person)."""
         with self.warehouse.transaction() as conn:
-            rows = conn.execute(
-                sa.text(
-                    f"select key, checksum, destination_ref, customer_id from {STATE} "
-                    "where sync_name = :s"
-                ),
-                {"s": sync_name},
+            rows = fetch_rows(
+                conn,
+                self.warehouse.kind,
+                f"select key, checksum, destination_ref, customer_id from {STATE} "
+                "where sync_name = ?",
+                (sync_name,),
             )
-            return {
-                key: Member(key, checksum, ref, customer) for key, checksum, ref, customer in rows
-            }
+        return {row[0]: Member(*row) for row in rows}
 
     def pending(self, sync_name: str) -> dict[str, str]:
         """key -> operation of a batch sent by a run that did not live to record it."""

@@ -34,7 +34,7 @@ create table if not exists people (
 
 # Bumped whenever the same (seed, people) would produce a different world, so
 # cached worlds (benchmarks keep them under data/bench/) are not reused stale.
-GENERATOR_VERSION = 2
+GENERATOR_VERSION = 3
 
 
 @dataclass
@@ -199,21 +199,22 @@ def _noise(world: WorldStore) -> NoiseConfig:
 
 def _new_order(
     world: WorldStore, ctx: WorldContext, person: Person, rng: random.Random, at: datetime
-) -> list[Record]:
+) -> tuple[list[Record], list[tuple]]:
     """A returning customer orders again: the order, and the customer's counters move."""
     cid = str(shopify.customer_id(person.person_id))
     current = world.get_record("shopify", "customers", cid)
     if current is None or current.deleted:
-        return []
+        return [], []
     customer = dict(current.payload)
     k = int(customer.get("orders_count") or 0)
     if k >= 63:
-        return []
-    order, amount = shopify.build_order(rng, ctx, person, customer.get("email"), k, at)
+        return [], []
+    order = shopify.build_order(rng, ctx, person, customer.get("email"), k, at)
     customer["orders_count"] = k + 1
-    customer["total_spent"] = f"{float(customer.get('total_spent') or 0) + amount:.2f}"
+    customer["total_spent"] = f"{float(customer.get('total_spent') or 0) + order.spent:.2f}"
     customer["updated_at"] = shopify_ts(at)
-    return [order, Record("shopify", "customers", cid, current.created_at, format_ts(at), customer)]
+    updated = Record("shopify", "customers", cid, current.created_at, format_ts(at), customer)
+    return [*order.records, updated], order.truth
 
 
 def advance(world_dir: str | Path, days: int = 1) -> AdvanceInfo:
@@ -260,10 +261,12 @@ def _advance_one_day(world_dir: Path) -> AdvanceInfo:
         for pid in rng.sample(range(next_pid), min(next_pid, max(1, next_pid // 80))):
             person = make_person(seed, pid, start, span, noise)
             if person.online:
-                order = _new_order(world, ctx, person, rng, ctx.moment(rng, day_start, day_end))
+                order, truth_rows = _new_order(
+                    world, ctx, person, rng, ctx.moment(rng, day_start, day_end)
+                )
                 if order:
                     records.extend(order)
-                    rows.append(("shopify", "orders", order[0].id, pid))
+                    rows.extend(truth_rows)
                     info.created += 1
                     info.updated += 1
 

@@ -117,7 +117,9 @@ def _facts(person: Person, platform: str, stream: str, payload: dict) -> None:
             at = ts(payload.get("updated_at") or payload["created_at"])
             person.abandoned.append((at, [li["sku"] for li in payload["line_items"]]))
     elif (platform, stream) == ("square", "orders"):
-        if payload.get("state") == "COMPLETED":
+        # an order that only takes goods back (a store return) is not a purchase
+        return_only = not payload.get("line_items") and bool(payload.get("returns"))
+        if payload.get("state") == "COMPLETED" and not return_only:
             at = ts(payload["created_at"])
             person.engaged.append(at)
             person.purchases.append((at, [li.get("note") for li in payload["line_items"]]))

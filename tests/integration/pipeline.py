@@ -11,6 +11,8 @@ from datetime import date
 from pathlib import Path
 
 from connectors.ingest import run_stream
+from sandbox.server import EmulatorServer
+from sandbox.store import WorldStore
 from warehouse import Landing, Warehouse, erasure, phone_numbers
 
 PROJECT = Path(__file__).resolve().parents[2] / "dbt_project"
@@ -21,6 +23,12 @@ STREAMS = {
     "zendesk": ("users", "tickets", "satisfaction_ratings"),
     "meta_ads": ("campaigns", "insights", "leads"),
 }
+
+
+def world_env(emulator: EmulatorServer) -> dict[str, str]:
+    """The emulator's environment with "now" pinned to its world's clock."""
+    with WorldStore(emulator.world_dir) as world:
+        return {**emulator.env(), "OMNIHUB_AS_OF": world.now()}
 
 
 def ingest_world(env: dict[str, str], warehouse: Warehouse) -> None:

@@ -9,9 +9,8 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from sandbox.server import EmulatorServer
-from sandbox.store import WorldStore
 from sandbox.world import advance
-from tests.integration.pipeline import ingest_world, run_dbt
+from tests.integration.pipeline import ingest_world, run_dbt, world_env
 from warehouse import Warehouse
 
 
@@ -33,16 +32,12 @@ def _contents(warehouse: Warehouse, table: str) -> list[tuple]:
     return sorted(tuple(map(str, r)) for r in rows)
 
 
-def _env(emulator: EmulatorServer) -> dict[str, str]:
-    with WorldStore(emulator.world_dir) as world:
-        return {**emulator.env(), "OMNIHUB_AS_OF": world.now()}
-
-
 def test_a_day_later_incremental_staging_equals_a_full_rebuild(
     emulator: EmulatorServer, any_warehouse: Warehouse, tmp_path: Path
 ) -> None:
-    env = {**_env(emulator), "OMNIHUB_DATA_DIR": str(tmp_path)}
+    env = {**world_env(emulator), "OMNIHUB_DATA_DIR": str(tmp_path)}
     ingest_world(env, any_warehouse)
+    run_dbt(any_warehouse, env, "seed")
     run_dbt(any_warehouse, env, "run")
     with any_warehouse.transaction() as conn:
         day_one_ids = set(
@@ -50,7 +45,7 @@ def test_a_day_later_incremental_staging_equals_a_full_rebuild(
         )
 
     advance(emulator.world_dir)  # new orders and events, unsubscribes, a deleted user
-    env = {**_env(emulator), "OMNIHUB_DATA_DIR": str(tmp_path)}
+    env = {**world_env(emulator), "OMNIHUB_DATA_DIR": str(tmp_path)}
     ingest_world(env, any_warehouse)
     run_dbt(any_warehouse, env, "run")
     incremental = {t: _contents(any_warehouse, t) for t in _staging_tables(any_warehouse)}
@@ -100,7 +95,7 @@ def test_a_day_later_incremental_staging_equals_a_full_rebuild(
 def test_sql_components_equal_a_python_partition_of_the_same_edges(
     emulator: EmulatorServer, any_warehouse: Warehouse, tmp_path: Path
 ) -> None:
-    env = {**_env(emulator), "OMNIHUB_DATA_DIR": str(tmp_path)}
+    env = {**world_env(emulator), "OMNIHUB_DATA_DIR": str(tmp_path)}
     ingest_world(env, any_warehouse)
     run_dbt(any_warehouse, env, "run", "--select", "+int_identity__components")
     with any_warehouse.transaction() as conn:

@@ -157,3 +157,58 @@ def test_advance_adds_and_updates_deterministically(world: Path, tmp_path: Path)
             ).fetchone()[0]
             > 0
         ), "some existing records were updated"
+
+
+def test_orders_carry_refunds_store_returns_and_arrivals_as_their_truth_says(
+    world: Path,
+) -> None:
+    shop = {str(o["id"]): o for o in _payloads(world, "shopify", "orders")}
+    by_name = {o["name"]: key for key, o in shop.items()}
+    assert len(by_name) == len(shop), "order names are unique in a shop"
+    returned: Counter[str] = Counter()
+    for order in _payloads(world, "square", "orders"):
+        if "returns" not in order:
+            continue
+        assert "line_items" not in order and order["total_money"]["amount"] == 0
+        (entry,) = order["returns"]
+        assert "source_order_id" not in entry  # the sale was Shopify's, not Square's
+        source = by_name.get(order["reference_id"], order["reference_id"])
+        assert source in shop
+        returned[source] += entry["return_amounts"]["total_money"]["amount"]
+    with TruthStore(world) as truth:
+        web = {
+            row[0]: row[1:]
+            for row in truth.conn.execute(
+                "select id, net_cents, arrival from orders where channel = 'web'"
+            )
+        }
+    assert web.keys() == shop.keys()
+    partial = 0
+    for key, order in shop.items():
+        refunded = sum(
+            round(float(t["amount"]) * 100)
+            for refund in order["refunds"]
+            for t in refund["transactions"]
+            if t["kind"] == "refund" and t["status"] == "success"
+        )
+        partial += order["financial_status"] == "partially_refunded"
+        if order["financial_status"] == "partially_refunded":
+            assert 0 < refunded < round(float(order["total_price"]) * 100)
+            assert order["refunds"][0]["refund_line_items"]
+        net, arrival = web[key]
+        assert net == round(float(order["total_price"]) * 100) - refunded - returned[key]
+        landing = order["landing_site"]
+        paid = "utm_source=facebook&utm_medium=paid" in landing
+        assert paid == (arrival == "facebook_paid")
+        if arrival == "facebook_click_id":  # Meta's click id alone, no UTMs
+            assert "fbclid=" in landing and "utm_" not in landing
+        elif not paid:
+            assert "fbclid=" not in landing
+    assert partial > 10 and len(returned) > 10
+    assert {a for _, a in web.values()} == {
+        "facebook_paid",
+        "facebook_click_id",
+        "email",
+        "organic_search",
+        "direct",
+    }

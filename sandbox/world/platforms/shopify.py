@@ -8,12 +8,14 @@ money as decimal strings, times in the shop's zone with an offset.
 from __future__ import annotations
 
 import random
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sandbox.store import Record
-from sandbox.world.context import Product, WorldContext, record, shopify_ts
+from sandbox.store import OrderTruth, Record, format_ts
+from sandbox.world.context import Product, WorldContext, opaque_id, record, shopify_ts
 from sandbox.world.mess import platform_email
-from sandbox.world.people import Person
+from sandbox.world.people import Person, person_rng
+from sandbox.world.platforms import square
 
 PLATFORM = "shopify"
 CATEGORIES = ("Footwear", "Outerwear", "Bags", "Accessories", "Home", "Beauty")
@@ -100,53 +102,199 @@ def _total(items: list[dict]) -> float:
     return round(sum(float(i["price"]) * i["quantity"] for i in items), 2)
 
 
+# How a web session reached the shop, as Shopify records it on orders and
+# checkouts (landing_site with its query string, referring_site, source_name).
+# Meta exposes no per-person clicks: a paid-social UTM or Meta's click id
+# (fbclid) on the landing page is how an ad click is seen for one person.
+ARRIVALS = (
+    ("facebook_paid", 0.16),
+    ("facebook_click_id", 0.06),
+    ("email", 0.12),
+    ("organic_search", 0.16),
+    ("direct", 0.50),
+)
+AD_CAMPAIGNS = ("spring-footwear-prospecting", "loyalty-retargeting", "outerwear-launch")
+PARTIAL_REFUND_RATE = 0.08
+STORE_RETURN_RATE = 0.07
+CART_RECOVERY_RATE = 0.35
+"""An abandoned checkout followed by a purchase within the 7 days the journey counts."""
+LATE_PURCHASE_RATE = 0.06
+"""An abandoned checkout followed by a purchase only after those 7 days."""
+
+
+@dataclass
+class BuiltOrder:
+    records: list[Record]
+    """The Shopify order, and a Square return order if it was returned in a store."""
+    spent: float
+    """What the order adds to the customer's total_spent (net of refunds and returns)."""
+    truth: list[Truth | OrderTruth]
+
+
+def arrival(rng: random.Random, ctx: WorldContext, owner: int) -> tuple[str, dict]:
+    """How one web session arrived, and the Shopify fields that say so."""
+    kind = rng.choices([a for a, _ in ARRIVALS], [w for _, w in ARRIVALS])[0]
+    product = rng.choice(ctx.products)
+    path = f"/products/{product.title.lower().replace(' ', '-')}"
+    click_id = f"IwAR{opaque_id('fbclid', ctx.seed, owner, length=30)}"
+    if kind == "facebook_paid":
+        query = f"utm_source=facebook&utm_medium=paid&utm_campaign={rng.choice(AD_CAMPAIGNS)}"
+        if rng.random() < 0.5:
+            query += f"&fbclid={click_id}"
+        referrer = rng.choice(("https://l.facebook.com/", "https://l.instagram.com/"))
+        fields = {"landing_site": f"{path}?{query}", "referring_site": referrer}
+    elif kind == "facebook_click_id":
+        fields = {
+            "landing_site": f"{path}?fbclid={click_id}",
+            "referring_site": "https://m.facebook.com/",
+        }
+    elif kind == "email":
+        query = f"utm_source=klaviyo&utm_medium=email&utm_campaign=weekly-{rng.randrange(10)}"
+        fields = {"landing_site": f"{path}?{query}", "referring_site": None}
+    elif kind == "organic_search":
+        fields = {"landing_site": path, "referring_site": "https://www.google.com/"}
+    else:
+        fields = {"landing_site": "/", "referring_site": None}
+    return kind, {**fields, "landing_site_ref": None, "source_name": "web"}
+
+
+def _refund(oid: int, n: int, at: datetime, lines: list[tuple[dict, int]], failed: bool) -> dict:
+    """A REST Admin Refund: the units refunded per line and the money moved
+    (transactions of kind refund; a declined attempt moves none)."""
+    amount = round(sum(float(item["price"]) * qty for item, qty in lines), 2)
+    transactions = []
+    if failed:
+        transactions.append(
+            {
+                "id": oid * 10 + n * 4 + 1,
+                "order_id": oid,
+                "kind": "refund",
+                "status": "failure",
+                "amount": f"{amount:.2f}",
+                "currency": "USD",
+                "gateway": "shopify_payments",
+                "created_at": shopify_ts(at),
+            }
+        )
+    transactions.append(
+        {
+            "id": oid * 10 + n * 4 + 2,
+            "order_id": oid,
+            "kind": "refund",
+            "status": "success",
+            "amount": f"{amount:.2f}",
+            "currency": "USD",
+            "gateway": "shopify_payments",
+            "created_at": shopify_ts(at),
+        }
+    )
+    return {
+        "id": oid + 1 + n,
+        "order_id": oid,
+        "created_at": shopify_ts(at),
+        "processed_at": shopify_ts(at),
+        "note": None,
+        "restock": True,
+        "refund_line_items": [
+            {
+                "id": oid * 10 + n * 4 + 3 + j,
+                "line_item_id": item["id"],
+                "quantity": qty,
+                "restock_type": "return",
+                "subtotal": round(float(item["price"]) * qty, 2),
+                "total_tax": 0.0,
+                "line_item": item,
+            }
+            for j, (item, qty) in enumerate(lines)
+        ],
+        "transactions": transactions,
+    }
+
+
+def order_name(oid: int) -> str:
+    """The shop's order number, unique per shop as Shopify's are."""
+    return f"#{1001 + oid - order_id(0, 0)}"
+
+
 def build_order(
     rng: random.Random, ctx: WorldContext, person: Person, email: str | None, k: int, at: datetime
-) -> tuple[Record, float]:
-    """One order and the amount it adds to the customer's total_spent."""
+) -> BuiltOrder:
+    """One order: fully refunded (5%), partly refunded, or returned in a store."""
     oid = order_id(person.person_id, k)
     items = _line_items(rng, ctx, oid)
     total = _total(items)
     refunded = rng.random() < 0.05
     closed = at + timedelta(days=rng.randrange(1, 6))
     updated = min(closed, ctx.now - timedelta(seconds=1)) if closed < ctx.now else at
-    refunds = []
+    # Draws beyond the original ones come from the order's own generator, so
+    # adding them left every other field of the world as it was.
+    extra = random.Random(ctx.seed * 1_000_003 + oid)
+    came_by, arrived = arrival(extra, ctx, oid)
+    refunds: list[dict] = []
+    refunded_amount = 0.0
+    returned: list[Record] = []
+    returned_cents = 0
     if refunded:
-        refunds = [
-            {
-                "id": oid + 1,
-                "order_id": oid,
-                "created_at": shopify_ts(updated),
-                "transactions": [{"kind": "refund", "amount": f"{total:.2f}"}],
-            }
-        ]
+        refunds = [_refund(oid, 0, updated, [(i, i["quantity"]) for i in items], False)]
+        refunded_amount = total
+    elif closed < ctx.now:
+        units = [i for i in items for _ in range(i["quantity"])]
+        roll = extra.random()
+        later = closed + timedelta(days=extra.randrange(0, 15), seconds=extra.randrange(86400))
+        if roll < PARTIAL_REFUND_RATE and len(units) > 1 and later < ctx.now:
+            item = extra.choice(units)
+            refunds = [_refund(oid, 0, later, [(item, 1)], extra.random() < 0.2)]
+            refunded_amount = float(item["price"])
+            updated = later
+        elif roll < PARTIAL_REFUND_RATE + STORE_RETURN_RATE and later < ctx.now:
+            item = extra.choice(units)
+            reference = order_name(oid) if extra.random() < 0.7 else str(oid)
+            record_ = square.online_order_return(extra, ctx, person, oid, reference, item, later)
+            returned = [record_]
+            returned_cents = record_.payload["return_amounts"]["total_money"]["amount"]
+    if refunded:
+        status = "refunded"
+    elif refunds:
+        status = "partially_refunded"
+    else:
+        status = "paid"
     payload = {
         "id": oid,
         "admin_graphql_api_id": f"gid://shopify/Order/{oid}",
-        "name": f"#{1000 + (oid % 1_000_000)}",
+        "name": order_name(oid),
         "email": email,
         "created_at": shopify_ts(at),
         "processed_at": shopify_ts(at),
         "updated_at": shopify_ts(updated),
         "closed_at": shopify_ts(closed) if closed < ctx.now else None,
         "cancelled_at": None,
-        "financial_status": "refunded" if refunded else "paid",
+        "financial_status": status,
         "fulfillment_status": "fulfilled" if closed < ctx.now else None,
         "currency": "USD",
         "total_price": f"{total:.2f}",
         "subtotal_price": f"{total:.2f}",
+        **arrived,
         "customer": {"id": customer_id(person.person_id), "email": email},
         "line_items": items,
         "refunds": refunds,
         "tags": "",
     }
-    rec = record(PLATFORM, "orders", oid, at, updated, payload)
-    return rec, 0.0 if refunded else total
+    net_cents = round((total - refunded_amount) * 100) - returned_cents
+    truth: list[Truth | OrderTruth] = [(PLATFORM, "orders", str(oid), person.person_id)]
+    truth.append(
+        OrderTruth(PLATFORM, str(oid), person.person_id, "web", format_ts(at), net_cents, came_by)
+    )
+    truth += [("square", "orders", r.id, person.person_id) for r in returned]
+    return BuiltOrder(
+        records=[record(PLATFORM, "orders", oid, at, updated, payload), *returned],
+        spent=round(total - refunded_amount, 2),
+        truth=truth,
+    )
 
 
 def render(
     person: Person, email: str, ctx: WorldContext, rng: random.Random
-) -> tuple[list[Record], list[Truth]]:
+) -> tuple[list[Record], list[Truth | OrderTruth]]:
     if not person.online:
         return [], []
     pid = person.person_id
@@ -155,23 +303,39 @@ def render(
     phone = None if person.bridge or rng.random() < 0.55 else person.phone_e164
     created = person.first_seen
     out: list[Record] = []
-    truth: list[Truth] = []
+    truth: list[Truth | OrderTruth] = []
 
     n_orders = rng.choices(range(len(_ORDER_WEIGHTS)), _ORDER_WEIGHTS)[0]
     spent = 0.0
     last = created
+
+    def add(order: BuiltOrder, at: datetime) -> None:
+        nonlocal spent, last
+        out.extend(order.records)
+        truth.extend(order.truth)
+        spent += order.spent
+        last = max(last, at)
+
     for k in range(n_orders):
         at = ctx.moment(rng, created + timedelta(minutes=5 * (k + 1)))
-        order, amount = build_order(rng, ctx, person, the_email, k, at)
-        out.append(order)
-        truth.append((PLATFORM, "orders", order.id, pid))
-        spent += amount
-        last = max(last, at)
+        add(build_order(rng, ctx, person, the_email, k, at), at)
 
     if rng.random() < 0.25:
         at = ctx.moment(rng, created)
         chk_id = 4_000_000_000_000 + pid * 8
         items = _line_items(rng, ctx, chk_id)
+        journey = person_rng(ctx.seed, pid, salt=101)
+        _, arrived = arrival(journey, ctx, chk_id)
+        roll = journey.random()
+        if roll < CART_RECOVERY_RATE + LATE_PURCHASE_RATE:
+            # The cart is bought after all: within the journey's 7 days, or later.
+            delay = journey.randrange(900, 7 * 86400 + 1)
+            if roll >= CART_RECOVERY_RATE:
+                delay = 7 * 86400 + journey.randrange(3600, 5 * 86400)
+            bought = at + timedelta(seconds=delay)
+            if bought < ctx.now - timedelta(seconds=1):
+                add(build_order(journey, ctx, person, the_email, n_orders, bought), bought)
+                n_orders += 1
         out.append(
             record(
                 PLATFORM,
@@ -191,6 +355,7 @@ def render(
                     "currency": "USD",
                     "total_price": f"{_total(items):.2f}",
                     "abandoned_checkout_url": f"https://shop.example/checkouts/{chk_id}/recover",
+                    **arrived,
                     "customer": {"id": cid, "email": the_email},
                     "line_items": items,
                 },

@@ -9,9 +9,9 @@ Square loyalty has no tiers; omnihub derives them from lifetime points
 from __future__ import annotations
 
 import random
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from sandbox.store import Record
+from sandbox.store import OrderTruth, Record, format_ts
 from sandbox.world.context import WorldContext, iso_ms, opaque_id, record
 from sandbox.world.mess import platform_email, platform_phone
 from sandbox.world.people import Person
@@ -55,9 +55,66 @@ def location_records(ctx: WorldContext) -> list[Record]:
     ]
 
 
+def online_order_return(
+    rng: random.Random,
+    ctx: WorldContext,
+    person: Person,
+    shop_order_id: int,
+    reference: str,
+    item: dict,
+    at: datetime,
+) -> Record:
+    """An online order's unit brought back to a store: a Square order that carries
+    only a return (OrderReturn with return_line_items). `source_order_id` is unset
+    because the sale was not Square's; `reference_id` (Square's field for an id in
+    another system) holds the Shopify order's name or id, as the clerk keyed it."""
+    cents = round(float(item["price"]) * 100)
+    money = {"amount": cents, "currency": "USD"}
+    amounts = {"total_money": money, "tax_money": {"amount": 0, "currency": "USD"}}
+    rid = opaque_id("sqr", shop_order_id)
+    payload = {
+        "id": rid,
+        "location_id": rng.choice(LOCATIONS)[0],
+        "reference_id": reference,
+        "customer_id": customer_id(person.person_id) if person.store else None,
+        "state": "COMPLETED",
+        "source": {"name": "Square Point of Sale"},
+        "returns": [
+            {
+                "uid": opaque_id("sqru", shop_order_id, length=22),
+                "return_line_items": [
+                    {
+                        "uid": opaque_id("sqrl", shop_order_id, length=22),
+                        "name": item["title"],
+                        "quantity": "1",
+                        "note": item["sku"],
+                        "catalog_object_id": opaque_id("sqv", item["product_id"]),
+                        "item_type": "ITEM",
+                        "base_price_money": money,
+                        "variation_total_price_money": money,
+                        "gross_return_money": money,
+                        "total_tax_money": {"amount": 0, "currency": "USD"},
+                        "total_money": money,
+                    }
+                ],
+                "return_amounts": amounts,
+            }
+        ],
+        "return_amounts": amounts,
+        "net_amounts": {"total_money": {"amount": -cents, "currency": "USD"}},
+        "total_money": {"amount": 0, "currency": "USD"},
+        "created_at": iso_ms(at),
+        "updated_at": iso_ms(at),
+        "closed_at": iso_ms(at),
+        "version": 1,
+    }
+    payload = {key: value for key, value in payload.items() if value is not None}
+    return record(PLATFORM, "orders", rid, at, at, payload)
+
+
 def render(
     person: Person, email: str, ctx: WorldContext, rng: random.Random
-) -> tuple[list[Record], list[Truth]]:
+) -> tuple[list[Record], list[Truth | OrderTruth]]:
     if not person.store:
         return [], []
     pid = person.person_id
@@ -68,7 +125,7 @@ def render(
         phone = phone or person.phone_e164
     created = person.first_seen
     out: list[Record] = []
-    truth: list[Truth] = []
+    truth: list[Truth | OrderTruth] = []
 
     lifetime_cents = 0
     last = created
@@ -106,6 +163,7 @@ def render(
         }
         out.append(record(PLATFORM, "orders", oid, at, at, payload))
         truth.append((PLATFORM, "orders", oid, pid))
+        truth.append(OrderTruth(PLATFORM, oid, pid, "store", format_ts(at), total))
         last = max(last, at)
 
     payload = {

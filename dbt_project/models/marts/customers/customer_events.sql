@@ -11,6 +11,15 @@ assignments as (
 
 ),
 
+-- an order's revenue net of refunds and returns (a store return of an online
+-- order is taken off the online order), as customers counts it
+order_revenue as (
+
+    select order_key, net_revenue
+    from {{ ref('int_customers__orders') }}
+
+),
+
 email_events as (
 
     select
@@ -54,9 +63,10 @@ web_orders as (
         'web',
         'order_placed',
         'shopify',
-        net_revenue,
+        order_revenue.net_revenue,
         order_name
-    from {{ ref('stg_shopify__orders') }}
+    from {{ ref('stg_shopify__orders') }} as orders
+    left join order_revenue on order_revenue.order_key = 'shopify:order:' || orders.shopify_order_id
     where shopify_customer_id is not null
 
 ),
@@ -84,11 +94,16 @@ store_orders as (
         'square:customer:' || square_customer_id,
         ordered_at,
         'store',
-        case when order_state = 'COMPLETED' then 'order_placed' else 'order_' || lower(order_state) end,
+        case
+            when is_return_only then 'order_returned'
+            when order_state = 'COMPLETED' then 'order_placed'
+            else 'order_' || lower(order_state)
+        end,
         'square',
-        net_revenue,
+        order_revenue.net_revenue,
         'location ' || location_id
-    from {{ ref('stg_square__orders') }}
+    from {{ ref('stg_square__orders') }} as orders
+    left join order_revenue on order_revenue.order_key = 'square:order:' || orders.square_order_id
     where square_customer_id is not null
 
 ),

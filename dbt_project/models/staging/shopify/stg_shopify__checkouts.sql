@@ -34,6 +34,7 @@ renamed as (
         {{ normalize_email(json_text('payload', 'email')) }} as email_normalized,
         {{ json_text('payload', 'currency') }} as currency,
         {{ json_text('payload', 'abandoned_checkout_url') }} as recovery_url,
+        {{ shopify_arrival_columns('payload') }}
 
         -- numerics
         cast({{ json_text('payload', 'total_price') }} as decimal(18, 2)) as total_price,

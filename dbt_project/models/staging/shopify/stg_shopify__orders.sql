@@ -23,7 +23,9 @@ latest as (
 
 refunds as (
 
-    -- Shopify keeps a refund's money in its transactions (kind = 'refund').
+    -- Shopify keeps a refund's money in its transactions (kind = 'refund'); a
+    -- full or partial refund alike, and a declined attempt (status 'failure')
+    -- moves none.
     select
         latest.id,
         sum(cast({{ json_text('txn.value', 'amount') }} as decimal(18, 2))) as refunded_amount
@@ -31,6 +33,7 @@ refunds as (
     {{ unnest_json_array(json_get('latest.payload', 'refunds'), 'refund') }}
     {{ unnest_json_array(json_get('refund.value', 'transactions'), 'txn') }}
     where {{ json_text('txn.value', 'kind') }} = 'refund'
+        and coalesce({{ json_text('txn.value', 'status') }}, 'success') = 'success'
     group by latest.id
 
 ),
@@ -49,15 +52,16 @@ renamed as (
         {{ json_text('payload', 'financial_status') }} as financial_status,
         {{ json_text('payload', 'fulfillment_status') }} as fulfillment_status,
         {{ json_text('payload', 'currency') }} as currency,
+        {{ shopify_arrival_columns('payload') }}
 
         -- numerics
         cast({{ json_text('payload', 'total_price') }} as decimal(18, 2)) as total_price,
-        coalesce(refunds.refunded_amount, 0) as refunded_amount,
-        case
-            when {{ json_text('payload', 'cancelled_at') }} is not null then cast(0 as decimal(18, 2))
+        cast(coalesce(refunds.refunded_amount, 0) as decimal(18, 2)) as refunded_amount,
+        cast(case
+            when {{ json_text('payload', 'cancelled_at') }} is not null then 0
             else cast({{ json_text('payload', 'total_price') }} as decimal(18, 2))
                 - coalesce(refunds.refunded_amount, 0)
-        end as net_revenue,
+        end as decimal(18, 2)) as net_revenue,
 
         -- booleans
         {{ json_text('payload', 'cancelled_at') }} is not null as is_cancelled,

@@ -28,6 +28,9 @@ renamed as (
         cast(id as varchar) as square_order_id,
         {{ json_text('payload', 'location_id') }} as location_id,
         {{ json_text('payload', 'customer_id') }} as square_customer_id,
+        -- Square's field for an id in another system: a store return of an
+        -- online order names the Shopify order here
+        {{ json_text('payload', 'reference_id') }} as reference_id,
 
         -- strings
         {{ json_text('payload', 'state') }} as order_state,
@@ -36,6 +39,7 @@ renamed as (
 
         -- numerics: Square money is an integer amount in the currency's smallest unit
         cast(cast({{ json_text('payload', ['total_money', 'amount']) }} as decimal(18, 2)) / 100 as decimal(18, 2)) as total_price,
+        cast(coalesce(cast({{ json_text('payload', ['return_amounts', 'total_money', 'amount']) }} as decimal(18, 2)), 0) / 100 as decimal(18, 2)) as returned_amount,
         case
             when {{ json_text('payload', 'state') }} = 'COMPLETED'
             then cast(
@@ -44,6 +48,10 @@ renamed as (
                 / 100 as decimal(18, 2))
             else cast(0 as decimal(18, 2))
         end as net_revenue,
+
+        -- booleans: an order that only takes goods back (returns, no line items)
+        coalesce({{ json_text('payload', ['line_items', 0]) }} is null
+            and {{ json_text('payload', ['returns', 0]) }} is not null, false) as is_return_only,
 
         -- timestamps
         {{ to_utc(json_text('payload', 'created_at')) }} as ordered_at,

@@ -1,0 +1,144 @@
+{#- Each purchase's credit shared among the touches that led to it, under five
+    attribution models. The touches are the customer's touchpoints from
+    analytics_attribution_lookback_days before the order up to the order itself
+    (the session that placed it is a touch too, so every order has at least
+    one). Per order and model the weights sum to 1:
+    - first_touch / last_touch: all credit to the earliest / latest touch;
+    - linear: equal shares;
+    - time_decay: a touch's share halves every analytics_attribution_half_life_days
+      before the order;
+    - position_based: analytics_position_first_weight and _last_weight to the
+      first and last touch, the rest split among the middle ones (two touches:
+      those two shares rescaled to sum to 1; one touch: all of it). -#}
+{%- set first_weight = var('analytics_position_first_weight') -%}
+{%- set last_weight = var('analytics_position_last_weight') -%}
+with
+
+purchases as (
+
+    select * from {{ ref('int_analytics__purchases') }}
+
+),
+
+touchpoints as (
+
+    select * from {{ ref('int_analytics__touchpoints') }}
+
+),
+
+order_touches as (
+
+    select
+        purchases.order_key,
+        purchases.customer_id,
+        purchases.channel as order_channel,
+        purchases.ordered_at,
+        purchases.net_revenue,
+        purchases.is_first_purchase,
+        touchpoints.touchpoint_id,
+        touchpoints.touch_type,
+        touchpoints.touch_channel,
+        touchpoints.touched_at,
+        {{ dbt.datediff('touchpoints.touched_at', 'purchases.ordered_at', 'second') }} as seconds_before_order
+    from purchases
+    inner join touchpoints
+        on touchpoints.customer_id = purchases.customer_id
+        and touchpoints.touched_at <= purchases.ordered_at
+        and touchpoints.touched_at >= {{ dbt.dateadd('day', -var('analytics_attribution_lookback_days'), 'purchases.ordered_at') }}
+
+),
+
+positioned as (
+
+    select
+        *,
+        row_number() over (
+            partition by order_key
+            -- at the same second, the order's own session is the last touch
+            order by touched_at, case when touchpoint_id = order_key then 1 else 0 end, touchpoint_id
+        ) as touch_position,
+        count(*) over (partition by order_key) as touches_in_window,
+        power(
+            0.5,
+            cast(seconds_before_order as double precision)
+                / ({{ var('analytics_attribution_half_life_days') }} * 86400.0)
+        ) as decay
+    from order_touches
+
+),
+
+weighted as (
+
+    select
+        *,
+        'first_touch' as attribution_model,
+        case when touch_position = 1 then 1.0 else 0.0 end as weight
+    from positioned
+
+    union all
+
+    select
+        *,
+        'last_touch',
+        case when touch_position = touches_in_window then 1.0 else 0.0 end
+    from positioned
+
+    union all
+
+    select
+        *,
+        'linear',
+        1.0 / touches_in_window
+    from positioned
+
+    union all
+
+    select
+        *,
+        'time_decay',
+        decay / sum(decay) over (partition by order_key)
+    from positioned
+
+    union all
+
+    select
+        *,
+        'position_based',
+        case
+            when touches_in_window = 1 then 1.0
+            when touches_in_window = 2 and touch_position = 1
+                then {{ first_weight }} / ({{ first_weight }} + {{ last_weight }})
+            when touches_in_window = 2
+                then {{ last_weight }} / ({{ first_weight }} + {{ last_weight }})
+            when touch_position = 1 then {{ first_weight }}
+            when touch_position = touches_in_window then {{ last_weight }}
+            else (1.0 - {{ first_weight }} - {{ last_weight }}) / (touches_in_window - 2)
+        end
+    from positioned
+
+),
+
+final as (
+
+    select
+        cast(order_key || '|' || touchpoint_id || '|' || attribution_model as varchar) as attribution_id,
+        cast(order_key as varchar) as order_key,
+        cast(customer_id as varchar) as customer_id,
+        cast(order_channel as varchar) as order_channel,
+        cast(ordered_at as timestamp) as ordered_at,
+        cast(is_first_purchase as boolean) as is_first_purchase,
+        cast(attribution_model as varchar) as attribution_model,
+        cast(touchpoint_id as varchar) as touchpoint_id,
+        cast(touch_type as varchar) as touch_type,
+        cast(touch_channel as varchar) as touch_channel,
+        cast(touched_at as timestamp) as touched_at,
+        cast(touch_position as bigint) as touch_position,
+        cast(touches_in_window as bigint) as touches_in_window,
+        cast(weight as double precision) as weight,
+        cast(net_revenue as decimal(18, 2)) as order_net_revenue,
+        cast(weight * cast(net_revenue as double precision) as double precision) as attributed_revenue
+    from weighted
+
+)
+
+select * from final

@@ -1,0 +1,1 @@
+"""Reports people look at, rendered from the marts after dbt builds them."""
