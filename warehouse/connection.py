@@ -28,6 +28,7 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATA_DIR = PROJECT_ROOT / "data"
 DEFAULT_DUCKDB_MEMORY_LIMIT = "128MB"
 DEFAULT_LOCK_TIMEOUT_S = 3600.0
+DEFAULT_SESSION_HOLD_S = 10.0
 
 Kind = Literal["duckdb", "postgres"]
 
@@ -67,6 +68,9 @@ class Warehouse:
     unbounded, DuckDB keeps written pages cached up to 80% of RAM, so an
     ingest's memory would grow with the volume landed; bounded, it stays flat
     and larger queries spill to disk. dbt's connection is configured apart."""
+    session_hold_s: float = DEFAULT_SESSION_HOLD_S
+    """How long a session keeps the DuckDB file between two transactions before
+    handing it back (see session())."""
     _engine: Engine | None = field(default=None, init=False, repr=False)
     _local: threading.local = field(default_factory=threading.local, init=False, repr=False)
 
@@ -82,7 +86,10 @@ class Warehouse:
             return cls(url=url, lock_timeout_s=timeout)
         path = Path(env.get("OMNIHUB_DUCKDB_PATH") or data_dir(env) / "omnihub.duckdb")
         memory = env.get("OMNIHUB_DUCKDB_MEMORY_LIMIT") or DEFAULT_DUCKDB_MEMORY_LIMIT
-        return cls.duckdb(path, lock_timeout_s=timeout, duckdb_memory_limit=memory)
+        hold = float(env.get("OMNIHUB_DUCKDB_SESSION_HOLD_S") or DEFAULT_SESSION_HOLD_S)
+        return cls.duckdb(
+            path, lock_timeout_s=timeout, duckdb_memory_limit=memory, session_hold_s=hold
+        )
 
     @classmethod
     def duckdb(cls, path: str | Path, **kwargs: Any) -> Warehouse:
@@ -152,7 +159,7 @@ class Warehouse:
             lock.release()
 
     @contextmanager
-    def session(self, max_hold_s: float = 10.0) -> Iterator[None]:
+    def session(self, max_hold_s: float | None = None) -> Iterator[None]:
         """Reuse one connection for a run of transactions in this thread (e.g. every
         page of a stream): opening the DuckDB file per page costs more than landing
         the page. The connection and the writer lock are handed back after
@@ -160,11 +167,12 @@ class Warehouse:
         their turn; each `transaction()` inside still commits on its own.
         Handing back costs a checkpoint (~0.2 s on a 100k-people warehouse), so
         holding for 10 s keeps that under 2% of an ingest while another run
-        waits at most that long."""
+        waits at most that long (OMNIHUB_DUCKDB_SESSION_HOLD_S sets it)."""
         if getattr(self._local, "session", False):
             yield
             return
-        self._local.session, self._local.max_hold = True, max_hold_s
+        hold = self.session_hold_s if max_hold_s is None else max_hold_s
+        self._local.session, self._local.max_hold = True, hold
         try:
             yield
         finally:

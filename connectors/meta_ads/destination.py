@@ -237,11 +237,9 @@ class MetaCustomAudience(HttpDestination):
     def add(self, rows: Sequence[Row]) -> list[Outcome]:
         return self._apply("POST", "users", rows)
 
-    def update(self, rows: Sequence[Row]) -> list[Outcome]:
-        """Changed identifiers: the new hashes are added (the contract gives
-        update() no previous ref, so the old hashes stay until a
-        reconciliation replaces the audience)."""
-        return self._apply("POST", "users", rows)
+    update_replaces = True
+    """A changed identifier is a different hash: the engine removes the member
+    by the hashes it was added with, then adds the new ones."""
 
     def remove(self, members: Sequence[Member]) -> list[Outcome]:
         """Removes exactly the hashes that were added (the member's ref)."""

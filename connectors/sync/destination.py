@@ -82,7 +82,7 @@ class Destination:
     def update(self, rows: Sequence[Row]) -> list[Outcome]:
         """Field changes for rows already present. A membership (list, tag,
         group) has no fields: re-adding is a no-op at the vendor, so confirm."""
-        return [Outcome(str(row[self.key]), True) for row in rows]
+        return [Outcome(str(row[self.key]), True, ref=self.ref_of(row)) for row in rows]
 
     def members(self) -> Iterable[str] | None:
         """The refs present at the destination now, for a full reconciliation;

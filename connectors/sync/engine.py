@@ -131,12 +131,20 @@ class SyncResult:
             self.sample.setdefault(key, [])
             self.sample[key] = (self.sample[key] + values)[:SAMPLE_SIZE]
         for key, value in other.destination_report.items():
-            if isinstance(value, int | float) and isinstance(
-                self.destination_report.get(key), int | float
-            ):
-                self.destination_report[key] += value
+            mine = self.destination_report.get(key)
+            if key.endswith("_rate") or not isinstance(value, int | float):
+                # a share cannot be added up: the parts' rows weigh it
+                if isinstance(value, int | float) and isinstance(mine, int | float):
+                    a, b = self.confirmed - other.confirmed, other.confirmed
+                    self.destination_report[key] = round(
+                        (mine * a + value * b) / (a + b) if a + b else value, 4
+                    )
+                else:
+                    self.destination_report.setdefault(key, value)
+            elif isinstance(mine, int | float):
+                self.destination_report[key] = mine + value
             else:
-                self.destination_report.setdefault(key, value)
+                self.destination_report[key] = value
 
 
 def _batches(items: Sequence[Any], size: int) -> Iterable[Sequence[Any]]:
@@ -220,9 +228,11 @@ def run_sync(
             for keys in _batches(removes, destination.batch_size):
                 members = [confirmed_before[k] for k in keys]
                 _send(result, state, spec, "remove", keys, sums, desired, destination, members)
-            for operation, keys_all in (("add", plan.adds), ("update", plan.updates)):
-                for keys in _batches(keys_all, destination.batch_size):
-                    _send(result, state, spec, operation, keys, sums, desired, destination)
+            for keys in _batches(plan.adds, destination.batch_size):
+                _send(result, state, spec, "add", keys, sums, desired, destination)
+            for keys in _batches(plan.updates, destination.batch_size):
+                members = [confirmed_before[k] for k in keys]
+                _send(result, state, spec, "update", keys, sums, desired, destination, members)
     except DestinationRefused as exc:
         result.refused = str(exc)
         error = f"refused: {exc}"
@@ -266,8 +276,19 @@ def _send(
         outcomes = destination.remove(members)
     elif operation == "add":
         outcomes = destination.add([desired[k] for k in keys])
+    elif getattr(destination, "update_replaces", False):
+        # The vendor cannot change a member in place (Meta: a changed email is
+        # a different hash): take the old one out, then put the new one in.
+        removed = {o.key for o in destination.remove(members) if o.confirmed}
+        outcomes = destination.add([desired[k] for k in keys if k in removed])
+        outcomes += [Outcome(k, False, "old version not removed") for k in keys if k not in removed]
     else:
         outcomes = destination.update([desired[k] for k in keys])
+    previous = {m.key: m.ref for m in members}
+    outcomes = [
+        o if o.ref is not None or o.key not in previous else replace(o, ref=previous[o.key])
+        for o in outcomes
+    ]
     _record(result, state, spec, outcomes, operation, sums, desired, settled=keys)
 
 

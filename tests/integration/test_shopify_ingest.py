@@ -102,7 +102,13 @@ def test_sigkill_mid_stream_then_rerun_equals_uninterrupted_run(
     emulator.knobs.page_size_cap = 10
     emulator.knobs.latency_ms = 150
     db = tmp_path / "killed.duckdb"
-    env = {**emulator.env(), "OMNIHUB_DUCKDB_PATH": str(db), "OMNIHUB_WAREHOUSE_URL": ""}
+    env = {
+        **emulator.env(),
+        "OMNIHUB_DUCKDB_PATH": str(db),
+        "OMNIHUB_WAREHOUSE_URL": "",
+        # hand the file back between pages, so this test can watch the cursor
+        "OMNIHUB_DUCKDB_SESSION_HOLD_S": "0",
+    }
     child = _kill_mid_stream_child(env)
     wh = Warehouse.duckdb(db)
     landing = Landing(wh)

@@ -291,3 +291,15 @@ def test_split_syncs_cover_values_gone_from_the_model(wh: Warehouse) -> None:
     later = split_specs(SPEC, "sku", rows[:1], state)
     assert sorted(later) == ["A", "B"] and later["B"][1] == []
     assert later["B"][0].target == "vip-B" and later["B"][0].name == "aud__dest:B"
+
+
+def test_a_vendor_that_cannot_update_in_place_gets_remove_then_add(wh: Warehouse) -> None:
+    class Hashes(FakeDestination):
+        update_replaces = True
+
+    dest = Hashes()
+    run_sync(SPEC, _rows(1, 2), dest, wh)
+    result = run_sync(SPEC, _rows(1, 2, email="new"), dest, wh)
+    assert result.planned_updates == 2 and dest.updated == []
+    assert dest.removed == ["1", "2"] and dest.added == ["1", "2", "1", "2"]
+    assert {m.ref for m in SyncState(wh).members(SPEC.name).values()} == {"1", "2"}
