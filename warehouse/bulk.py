@@ -41,3 +41,26 @@ def fetch_rows(conn: Connection, kind: str, sql: str, params: tuple = ()) -> lis
         return cursor.fetchall()
     finally:
         cursor.close()
+
+
+_PG_TYPES = {pa.string(): "varchar", pa.timestamp("us"): "timestamp", pa.bool_(): "boolean"}
+
+
+def temp_table(conn: Connection, kind: str, name: str, columns: Mapping[str, pa.Array]) -> str:
+    """A temporary table holding these columns, for set-based statements in the
+    same transaction: a 10,000-row upsert as one `insert ... select` instead of
+    10,000 statements (DuckDB runs executemany row by row, ~5 ms each)."""
+    if kind == "duckdb":
+        raw = conn.connection.driver_connection
+        view = f"{name}__arrow"
+        raw.register(view, pa.table(dict(columns)))
+        try:
+            raw.execute(f"create or replace temp table {name} as select * from {view}")
+        finally:
+            raw.unregister(view)
+        return name
+    definition = ", ".join(f"{c} {_PG_TYPES[a.type]}" for c, a in columns.items())
+    conn.exec_driver_sql(f"drop table if exists {name}")
+    conn.exec_driver_sql(f"create temp table {name} ({definition}) on commit drop")
+    insert_columns(conn, kind, name, columns)
+    return name

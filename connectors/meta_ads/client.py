@@ -34,6 +34,10 @@ class MetaSettings:
     page_id: str | None = None
     base_url: str = DEFAULT_BASE_URL
     api_version: str = DEFAULT_API_VERSION
+    max_calls_per_s: float | None = None
+    """The ad account's call budget, when the operator knows it (Meta sets it per
+    access tier and app); calls are paced to it. Unset: paced by the usage
+    headers alone."""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> MetaSettings:
@@ -46,6 +50,9 @@ class MetaSettings:
             page_id=env.get("META_PAGE_ID") or None,
             base_url=(env.get("META_BASE_URL") or DEFAULT_BASE_URL).rstrip("/"),
             api_version=env.get("META_API_VERSION") or DEFAULT_API_VERSION,
+            max_calls_per_s=float(env["META_MAX_CALLS_PER_S"])
+            if env.get("META_MAX_CALLS_PER_S")
+            else None,
         )
 
     def __repr__(self) -> str:  # never print the token
@@ -64,6 +71,35 @@ def _regain_seconds(response: requests.Response) -> float | None:
     except (ValueError, TypeError, AttributeError):
         return None
     return float(minutes) * 60 if minutes else None
+
+
+# Meta's guidance: slow down as a usage header approaches 100%. Below this share
+# nothing is held; above it the hold grows to USAGE_MAX_HOLD_S at 100%.
+USAGE_SLOW_DOWN_AT = 75
+USAGE_MAX_HOLD_S = 10.0
+
+
+def usage_pacing(response: requests.Response) -> float:
+    """Seconds to hold before the next call, from the highest share Meta reports
+    in X-Business-Use-Case-Usage or X-App-Usage (call count, CPU, time), so the
+    throttle (and its regain time in minutes) never comes."""
+    shares: list[float] = []
+    try:
+        for entries in json.loads(
+            response.headers.get("X-Business-Use-Case-Usage") or "{}"
+        ).values():
+            for entry in entries:
+                shares += [
+                    float(entry.get(k) or 0) for k in ("call_count", "total_cputime", "total_time")
+                ]
+        app = json.loads(response.headers.get("X-App-Usage") or "{}")
+        shares += [float(app.get(k) or 0) for k in ("call_count", "total_cputime", "total_time")]
+    except (ValueError, TypeError, AttributeError):
+        return 0.0
+    used = max(shares, default=0.0)
+    if used < USAGE_SLOW_DOWN_AT:
+        return 0.0
+    return USAGE_MAX_HOLD_S * min(1.0, (used - USAGE_SLOW_DOWN_AT) / (100 - USAGE_SLOW_DOWN_AT))
 
 
 def classify_graph_error(response: requests.Response) -> tuple[Verdict, float | None] | None:
@@ -90,4 +126,7 @@ def make_client(settings: MetaSettings) -> HttpClient:
         headers={"Authorization": f"Bearer {settings.access_token}"},
         auth_env=("META_ACCESS_TOKEN",),
         classifier=classify_graph_error,
+        rate_per_s=settings.max_calls_per_s,
+        burst=1.0 if settings.max_calls_per_s else None,
+        pacing_hook=usage_pacing,
     )

@@ -15,12 +15,13 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+import pyarrow as pa
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from connectors.sync.destination import Member
 from warehouse import Warehouse
-from warehouse.bulk import fetch_rows
+from warehouse.bulk import fetch_rows, temp_table
 
 SCHEMA = "omnihub_sync"
 STATE = f"{SCHEMA}.state"
@@ -50,6 +51,10 @@ _DDL = (
     " sync_id varchar not null, sync_name varchar not null, key varchar not null,"
     " operation varchar not null, reason varchar, rejected_at timestamp not null)",
 )
+
+
+def _strings(values: Sequence[str | None]) -> pa.Array:
+    return pa.array(values, pa.string())
 
 
 def utcnow() -> datetime:
@@ -114,17 +119,22 @@ class SyncState:
     ) -> None:
         """Written (and committed) before the batch is sent."""
         now = utcnow()
+        kind = self.warehouse.kind
         with self.warehouse.transaction() as conn:
+            batch = temp_table(conn, kind, "omnihub_batch_keys", {"key": _strings(keys)})
             conn.execute(
-                sa.text(f"delete from {PENDING} where sync_name = :s and key = :k"),
-                [{"s": sync_name, "k": k} for k in keys],
+                sa.text(
+                    f"delete from {PENDING} where sync_name = :s "
+                    f"and key in (select key from {batch})"
+                ),
+                {"s": sync_name},
             )
             conn.execute(
                 sa.text(
                     f"insert into {PENDING} (sync_name, key, operation, sync_id, recorded_at) "
-                    "values (:s, :k, :o, :i, :t)"
+                    f"select :s, key, :o, :i, :t from {batch}"
                 ),
-                [{"s": sync_name, "k": k, "o": operation, "i": sync_id, "t": now} for k in keys],
+                {"s": sync_name, "o": operation, "i": sync_id, "t": now},
             )
 
     def commit_batch(
@@ -138,75 +148,90 @@ class SyncState:
     ) -> None:
         """One transaction: confirmed upserts (key, checksum, ref, customer_id),
         confirmed removals, rejections (key, operation, reason), and the pending
-        rows of the keys this batch settled."""
+        rows of the keys this batch settled. Set-based: a 10,000-row batch is a
+        handful of statements, not 10,000."""
         now = utcnow()
-        upserts = [
-            {"s": sync_name, "k": k, "c": c, "r": r, "p": p, "t": now} for k, c, r, p in confirmed
-        ]
-        deletes = [{"s": sync_name, "k": k} for k in removed]
-        rejects = [
-            {"i": sync_id, "s": sync_name, "k": k, "o": op, "r": reason, "t": now}
-            for k, op, reason in rejected
-        ]
-        done = [{"s": sync_name, "k": k} for k in settled]
+        kind = self.warehouse.kind
+        confirmed, removed, rejected, settled = (
+            list(confirmed),
+            list(removed),
+            list(rejected),
+            list(settled),
+        )
+        params = {"s": sync_name, "i": sync_id, "t": now}
         with self.warehouse.transaction() as conn:
-            if upserts:
+            if confirmed:
+                keys, sums, refs, people = (list(c) for c in zip(*confirmed, strict=True))
+                upserts = temp_table(
+                    conn,
+                    kind,
+                    "omnihub_batch_confirmed",
+                    {
+                        "key": _strings(keys),
+                        "checksum": _strings(sums),
+                        "destination_ref": _strings(refs),
+                        "customer_id": _strings(people),
+                    },
+                )
+                conn.execute(
+                    sa.text(
+                        f"delete from {STATE} where sync_name = :s "
+                        f"and key in (select key from {upserts})"
+                    ),
+                    params,
+                )
                 conn.execute(
                     sa.text(
                         f"insert into {STATE} (sync_name, key, checksum, destination_ref, "
-                        "customer_id, confirmed_at) values (:s, :k, :c, :r, :p, :t) "
-                        "on conflict (sync_name, key) do update set checksum = excluded.checksum, "
-                        "destination_ref = excluded.destination_ref, "
-                        "customer_id = excluded.customer_id, confirmed_at = excluded.confirmed_at"
+                        "customer_id, confirmed_at) "
+                        f"select :s, key, checksum, destination_ref, customer_id, :t from {upserts}"
                     ),
-                    upserts,
+                    params,
                 )
-            if deletes:
-                conn.execute(
-                    sa.text(f"delete from {STATE} where sync_name = :s and key = :k"), deletes
+            for keys, table in ((removed, STATE), (settled, PENDING)):
+                if keys:
+                    batch = temp_table(conn, kind, "omnihub_batch_keys", {"key": _strings(keys)})
+                    conn.execute(
+                        sa.text(
+                            f"delete from {table} where sync_name = :s "
+                            f"and key in (select key from {batch})"
+                        ),
+                        params,
+                    )
+            if rejected:
+                keys, operations, reasons = (list(c) for c in zip(*rejected, strict=True))
+                rejects = temp_table(
+                    conn,
+                    kind,
+                    "omnihub_batch_rejected",
+                    {
+                        "key": _strings(keys),
+                        "operation": _strings(operations),
+                        "reason": _strings(reasons),
+                    },
                 )
-            if rejects:
                 conn.execute(
                     sa.text(
                         f"insert into {REJECTIONS} (sync_id, sync_name, key, operation, reason, "
-                        "rejected_at) values (:i, :s, :k, :o, :r, :t)"
+                        f"rejected_at) select :i, :s, key, operation, reason, :t from {rejects}"
                     ),
-                    rejects,
-                )
-            if done:
-                conn.execute(
-                    sa.text(f"delete from {PENDING} where sync_name = :s and key = :k"), done
+                    params,
                 )
 
     def forget(self, sync_name: str, keys: Iterable[str]) -> None:
         """Drop state rows the destination no longer has (drift found by a
         reconciliation): the next diff sends them again if they are wanted."""
-        rows = [{"s": sync_name, "k": k} for k in keys]
-        if rows:
-            with self.warehouse.transaction() as conn:
-                conn.execute(
-                    sa.text(f"delete from {STATE} where sync_name = :s and key = :k"), rows
-                )
+        self.commit_batch("", sync_name, [], keys, [])
 
     def replace_all(
         self, sync_name: str, confirmed: Iterable[tuple[str, str, str | None, str | None]]
     ) -> None:
-        """After a full replace at the destination: state is exactly what it confirmed."""
-        now = utcnow()
-        rows = [
-            {"s": sync_name, "k": k, "c": c, "r": r, "p": p, "t": now} for k, c, r, p in confirmed
-        ]
+        """After a full replace at the destination: state is exactly what it confirmed.
+        (The engine calls this once, after the destination confirmed the whole set.)"""
         with self.warehouse.transaction() as conn:
             conn.execute(sa.text(f"delete from {STATE} where sync_name = :s"), {"s": sync_name})
             conn.execute(sa.text(f"delete from {PENDING} where sync_name = :s"), {"s": sync_name})
-            if rows:
-                conn.execute(
-                    sa.text(
-                        f"insert into {STATE} (sync_name, key, checksum, destination_ref, "
-                        "customer_id, confirmed_at) values (:s, :k, :c, :r, :p, :t)"
-                    ),
-                    rows,
-                )
+        self.commit_batch("", sync_name, confirmed, [], [])
 
     def finish(self, sync_id: str, counts: dict[str, Any], error: str | None) -> None:
         with self.warehouse.transaction() as conn:

@@ -104,13 +104,13 @@ def _world(wh: Warehouse, customers: Iterable[int] = range(1, 10), **lists: Iter
     with wh.transaction() as conn:
         for schema in ("suppressions", "customers"):
             conn.execute(sa.text(f"create schema if not exists {schema}"))
-        conn.execute(sa.text("create or replace table customers.customers (customer_id varchar)"))
+        conn.execute(sa.text("drop table if exists customers.customers"))
+        conn.execute(sa.text("create table customers.customers (customer_id varchar)"))
         for c in customers:
             conn.execute(sa.text("insert into customers.customers values (:c)"), {"c": f"c{c}"})
         for name in LISTS:
-            conn.execute(
-                sa.text(f"create or replace table suppressions.{name} (customer_id varchar)")
-            )
+            conn.execute(sa.text(f"drop table if exists suppressions.{name}"))
+            conn.execute(sa.text(f"create table suppressions.{name} (customer_id varchar)"))
             for c in lists.get(name, ()):
                 conn.execute(
                     sa.text(f"insert into suppressions.{name} values (:c)"), {"c": f"c{c}"}
@@ -118,9 +118,10 @@ def _world(wh: Warehouse, customers: Iterable[int] = range(1, 10), **lists: Iter
 
 
 @pytest.fixture
-def wh(duckdb_warehouse: Warehouse) -> Warehouse:
-    _world(duckdb_warehouse)
-    return duckdb_warehouse
+def wh(any_warehouse: Warehouse) -> Warehouse:
+    """The engine's state on DuckDB and on PostgreSQL."""
+    _world(any_warehouse)
+    return any_warehouse
 
 
 def _rows(*ids: int, email: str = "x") -> list[dict]:
