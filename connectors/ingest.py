@@ -135,13 +135,17 @@ def run_stream(
     *,
     full_refresh: bool = False,
     batch_id: str | None = None,
+    result: StreamResult | None = None,
 ) -> StreamResult:
+    """Land the stream; `result`, when given, is filled as pages land, so a
+    caller still knows what landed when the stream stops with an error."""
     started = time.perf_counter()
     batch_id = batch_id or uuid.uuid4().hex
     if full_refresh:
         landing.reset_cursor(stream.platform, stream.name)
     cursor = landing.get_cursor(stream.platform, stream.name)
-    result = StreamResult(stream.platform, stream.name, cursor_before=cursor, cursor_after=cursor)
+    result = result or StreamResult(stream.platform, stream.name)
+    result.cursor_before = result.cursor_after = cursor
     stats_before = (stream.client.stats.retries, stream.client.stats.rate_limit_waits)
     try:
         with landing.warehouse.session():

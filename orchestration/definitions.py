@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dagster import Definitions, in_process_executor
 
-from orchestration import jobs
+from orchestration import jobs, schedules, sensors
 from orchestration.defs import (
     activation,
     dbt,
@@ -25,6 +25,8 @@ defs = Definitions.merge(
     merge_submodule_defs(activation),
     merge_submodule_defs(reports),
     jobs.defs,
+    schedules.defs,
+    sensors.defs,
     Definitions(
         resources={"warehouse": WarehouseResource()},
         # In-process: one run touches the DuckDB file from one process at a time

@@ -1,13 +1,82 @@
-"""Jobs are selections over the asset graph."""
+"""Jobs are selections over the asset graph.
+
+- `daily`: everything, ingest -> dbt build (models + tests) -> syncs -> report.
+- one job per layer for ad-hoc runs: `ingest`, `transform`, `activate`, `report`;
+- `intraday_carts`: the time-sensitive path only (a cart goes cold in hours):
+  the Shopify streams a cart needs, the models between them and the two cart
+  audiences, and those audiences' syncs; yesterday's identity and customers
+  are reused;
+- `weekly_reconcile`: every sync with `reconcile: true`, re-reading each
+  destination's membership and repairing drift (someone edited it by hand).
+"""
 
 from __future__ import annotations
 
-from dagster import AssetSelection, Definitions, define_asset_job
+from dagster import AssetKey, AssetSelection, Definitions, define_asset_job
+from dagster_dbt import build_dbt_asset_selection
+
+from orchestration.defs.activation.declarations import load_declarations
+from orchestration.defs.dbt.assets import omnihub_dbt_models
+from orchestration.defs.dbt.project import dbt_project
+
+RAW = AssetSelection.key_prefixes(["raw"])
+SYNCS = AssetSelection.key_prefixes(["syncs"])
+REPORTS = AssetSelection.key_prefixes(["reports"])
+PYTHON_PREP = AssetSelection.key_prefixes(["identity"], ["privacy"])
+DBT = AssetSelection.assets(omnihub_dbt_models)
+
+# The cart path: new carts and orders land, staging and the catalog follow, the
+# cart audiences are rebuilt and synced. Everything else stays as the daily run left it.
+CART_STREAMS = ("checkouts", "orders", "products")
+CART_MODELS = (
+    "stg_shopify__checkouts stg_shopify__checkout_lines stg_shopify__orders "
+    "stg_shopify__order_lines stg_shopify__products stg_shopify__product_variants "
+    "int_products__catalog int_customers__orders int_audiences__abandoned_checkouts "
+    "cart_abandoners cart_abandoners_followup"
+)
+CART_AUDIENCES = ("cart_abandoners", "cart_abandoners_followup")
+
+
+def _sync_keys(models: tuple[str, ...] | None = None) -> list[AssetKey]:
+    return [
+        AssetKey(["syncs", d.destination, d.model])
+        for d in load_declarations(dbt_project.manifest_path)
+        if models is None or d.model in models
+    ]
+
 
 daily = define_asset_job(
     "daily",
     selection=AssetSelection.all(),
-    description="Ingest every platform, dbt build (models + tests), then sync every audience.",
+    description="Ingest every platform, dbt build (models + tests), then sync every audience "
+    "and render the report. A platform that fails is reported and does not stop the others.",
+)
+ingest = define_asset_job(
+    "ingest", selection=RAW | PYTHON_PREP, description="Every raw stream, then phones and erasures."
+)
+transform = define_asset_job(
+    "transform", selection=DBT, description="dbt build: models, data tests and unit tests."
+)
+activate = define_asset_job(
+    "activate", selection=SYNCS, description="Every sync, from the audiences as they are now."
+)
+report = define_asset_job("report", selection=REPORTS, description="The marketing report.")
+intraday_carts = define_asset_job(
+    "intraday_carts",
+    selection=AssetSelection.assets(*[AssetKey(["raw", "shopify", s]) for s in CART_STREAMS])
+    | build_dbt_asset_selection([omnihub_dbt_models], dbt_select=CART_MODELS)
+    | AssetSelection.assets(*_sync_keys(CART_AUDIENCES)),
+    description="The time-sensitive path: abandoned checkouts -> cart abandoners -> their syncs.",
+)
+weekly_reconcile = define_asset_job(
+    "weekly_reconcile",
+    selection=SYNCS,
+    config={
+        "ops": {key.to_python_identifier(): {"config": {"reconcile": True}} for key in _sync_keys()}
+    },
+    description="Every sync re-reads its destination and repairs drift (members removed or "
+    "added there by hand), then sends what changed.",
 )
 
-defs = Definitions(jobs=[daily])
+JOBS = [daily, ingest, transform, activate, report, intraday_carts, weekly_reconcile]
+defs = Definitions(jobs=JOBS)

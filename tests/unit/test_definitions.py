@@ -45,10 +45,37 @@ def test_dbt_tests_are_blocking_checks_unless_severity_warn() -> None:
         if node["resource_type"] == "test" and node["config"].get("severity") == "warn"
     }
     graph = defs.resolve_asset_graph()
-    checks = list(graph.asset_check_keys)
+    tests = {node["name"] for node in manifest["nodes"].values() if node["resource_type"] == "test"}
+    checks = [c for c in graph.asset_check_keys if c.name in tests]
     assert checks and warn_only
     for check in checks:
         assert graph.get_check_spec(check).blocking == (check.name not in warn_only), check
+
+
+def test_an_ingest_failure_blocks_nothing() -> None:
+    """A platform that fails reports it on its own check; the day runs on."""
+    graph = defs.resolve_asset_graph()
+    ingest_checks = [c for c in graph.asset_check_keys if c.name == "ingest_completed"]
+    assert len(ingest_checks) == 17
+    assert not any(graph.get_check_spec(c).blocking for c in ingest_checks)
+
+
+def test_jobs_and_schedules() -> None:
+    names = {job.name for job in defs.resolve_all_job_defs()}
+    assert {"daily", "ingest", "transform", "activate", "report", "intraday_carts"} <= names
+    carts = defs.resolve_job_def("intraday_carts").asset_layer.selected_asset_keys
+    paths = {"/".join(k.path) for k in carts}
+    assert "raw/shopify/checkouts" in paths and "marts/audiences/cart_abandoners" in paths
+    assert "syncs/klaviyo/cart_abandoners" in paths and "marts/customers/customers" not in paths
+    assert "raw/klaviyo/events" not in paths
+    from orchestration.jobs import weekly_reconcile
+
+    ops = weekly_reconcile.config["ops"]
+    assert ops and all(op["config"] == {"reconcile": True} for op in ops.values())
+    assert "syncs__zendesk__vip_customers" in ops
+    schedules = {s.name: s for s in defs.schedules}
+    assert schedules["daily_schedule"].cron_schedule == "0 5 * * *"
+    assert schedules["daily_schedule"].job_name == "daily"
 
 
 def test_daily_job_selects_everything() -> None:
