@@ -81,3 +81,17 @@ def test_jobs_and_schedules() -> None:
 def test_daily_job_selects_everything() -> None:
     job = defs.resolve_job_def("daily")
     assert len(job.asset_layer.selected_asset_keys) == len(_graph())
+
+
+def test_raw_streams_and_customers_carry_the_daily_freshness_policy() -> None:
+    from orchestration import freshness
+
+    graph = defs.resolve_asset_graph()
+    watched = {
+        k.to_user_string()
+        for k in graph.get_all_asset_keys()
+        if graph.get(k).freshness_policy == freshness.DAILY
+    }
+    assert "marts/customers/customers" in watched and "raw/klaviyo/events" in watched
+    assert all(k.startswith("raw/") or k == "marts/customers/customers" for k in watched)
+    assert len(watched) == 18

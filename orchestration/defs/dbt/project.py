@@ -6,8 +6,10 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from dagster import AssetKey
+from dagster import AssetKey, AssetSpec
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtProject
+
+from orchestration import freshness
 
 DBT_PROJECT_DIR = Path(__file__).resolve().parents[3] / "dbt_project"
 
@@ -33,6 +35,15 @@ class OmnihubDbtTranslator(DagsterDbtTranslator):
             return super().get_asset_key(dbt_resource_props)
         folders = list(dbt_resource_props["fqn"][1:-1])
         return AssetKey([*folders, dbt_resource_props["name"]])
+
+    def get_asset_spec(
+        self, manifest: Mapping[str, Any], unique_id: str, project: Any
+    ) -> AssetSpec:
+        spec = super().get_asset_spec(manifest, unique_id, project)
+        node = manifest["nodes"].get(unique_id) or {}
+        if node.get("resource_type") == "model" and node.get("name") in freshness.WATCHED_MODELS:
+            spec = spec.replace_attributes(freshness_policy=freshness.DAILY)
+        return spec
 
     def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
         if dbt_resource_props["resource_type"] == "seed":

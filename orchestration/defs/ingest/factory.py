@@ -31,6 +31,7 @@ from dagster import (
 
 from connectors.errors import ConnectorError, NotConfigured
 from connectors.ingest import StreamResult, run_stream
+from orchestration import freshness
 from orchestration.alerts import Alert, raise_alert
 from orchestration.resources import WarehouseResource
 
@@ -64,6 +65,7 @@ def stream_asset(
         kinds={"python", platform},
         owners=owners or ["team:data-platform"],
         tags={"layer": "raw", "platform": platform},
+        freshness_policy=freshness.DAILY,
         check_specs=[
             AssetCheckSpec(
                 CHECK,
