@@ -18,6 +18,7 @@ from pathlib import Path
 from sandbox.server import EmulatorServer
 from sandbox.store import WorldStore
 from sandbox.world import generate
+from orchestration.instance import write_dagster_yaml
 from warehouse import Warehouse, data_dir
 
 
@@ -47,7 +48,7 @@ def sandbox_session(people: int, seed: int, base: Path, *, fresh: bool) -> Itera
             f"sandbox: generated a world of {people:,} people (seed {seed}) with "
             f"{info.total_records:,} platform records in {time.perf_counter() - started:.1f}s"
         )
-    (base / "dagster").mkdir(parents=True, exist_ok=True)
+    write_dagster_yaml(base / "dagster")
     with EmulatorServer(world_dir) as server:
         print(f"sandbox: emulator of Klaviyo, Meta, Square, Shopify and Zendesk at {server.url}")
         yield demo_environment(world_dir, server, base)
