@@ -15,10 +15,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from orchestration.instance import write_dagster_yaml
 from sandbox.server import EmulatorServer
 from sandbox.store import WorldStore
 from sandbox.world import generate
-from orchestration.instance import write_dagster_yaml
 from warehouse import Warehouse, data_dir
 
 
