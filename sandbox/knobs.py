@@ -67,7 +67,13 @@ class FailNext:
 class Knobs:
     rate_limits: dict[str, RateLimit] = field(default_factory=default_rate_limits)
     error_rate: float = 0.0  # probability of a 5xx on any vendor request
-    seed: int = 0  # for error_rate's RNG
+    # Probability of a rate-limit answer (each vendor's own shape: Klaviyo/Shopify/
+    # Zendesk 429 + Retry-After, Square 429 RATE_LIMITED, Meta 400 code 17,
+    # Shopify GraphQL 200 THROTTLED) on any vendor request: a storm that a client
+    # must wait out without losing or repeating a write.
+    throttle_rate: float = 0.0
+    throttle_retry_after: float = 1.0  # seconds the injected throttle asks for
+    seed: int = 0  # for error_rate's and throttle_rate's RNG
     fail_next: dict[str, FailNext] = field(default_factory=dict)
     latency_ms: int = 0
     # "platform/stream" -> "missing_id" | "not_json": the next non-empty page of that stream.
@@ -170,13 +176,21 @@ class Runtime:
             return pending
 
     def random_failure(self) -> bool:
+        return self._draw(self.knobs.error_rate)
+
+    def random_throttle(self) -> bool:
+        return self._draw(self.knobs.throttle_rate)
+
+    def _draw(self, rate: float) -> bool:
+        """One draw of the seeded RNG against `rate` (none at all when rate is 0,
+        so turning one knob on does not shift the other's sequence)."""
         with self.lock:
-            if self.knobs.error_rate <= 0:
+            if rate <= 0:
                 return False
             if self._rng_seed != self.knobs.seed:
                 self._rng = random.Random(self.knobs.seed)
                 self._rng_seed = self.knobs.seed
-            return self._rng.random() < self.knobs.error_rate
+            return self._rng.random() < rate
 
     def take_malformed(self, platform: str, stream: str) -> str | None:
         with self.lock:

@@ -71,6 +71,8 @@ class _Handler(BaseHTTPRequestHandler):
     def finish(self) -> None:
         try:
             super().finish()
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the client is gone (killed mid-request): nothing left to flush to
         finally:
             if self._store is not None:
                 self._store.close()
@@ -85,7 +87,13 @@ class _Handler(BaseHTTPRequestHandler):
         log.debug("%s " + format, self.address_string(), *args)
 
     def do_GET(self) -> None:
-        self._handle()
+        try:
+            self._handle()
+        except (BrokenPipeError, ConnectionResetError):
+            # The client went away mid-request (a sync killed while its call was in
+            # flight): what the handler applied stays applied and logged, as at a
+            # vendor; there is no one to answer, so close instead of failing loudly.
+            self.close_connection = True
 
     do_POST = do_PUT = do_DELETE = do_PATCH = do_GET
 
@@ -132,6 +140,7 @@ class _Handler(BaseHTTPRequestHandler):
                 target,
                 body.decode("utf-8", "replace") if body else None,
                 resp.status,
+                resp.refused,
             )
         self._send(self._maybe_malformed(platform, resp))
 
@@ -148,8 +157,14 @@ class _Handler(BaseHTTPRequestHandler):
             if failure.status == 429:
                 retry = failure.retry_after if failure.retry_after is not None else 1.0
                 state = BucketState(1.0, 0.0, 1.0, retry)
-                return platform.throttled(bucket or platform.default_bucket, state)
+                return platform.throttled_request(
+                    ctx.request, bucket or platform.default_bucket, state
+                )
             return platform.server_error(failure.status, failure.retry_after)
+        if runtime.random_throttle():
+            retry = runtime.knobs.throttle_retry_after
+            state = BucketState(1.0, 0.0, 1.0, retry)
+            return platform.throttled_request(ctx.request, bucket or platform.default_bucket, state)
         if runtime.random_failure():
             return platform.server_error(500, None)
         extra: dict[str, str] = {}

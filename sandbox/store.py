@@ -158,6 +158,9 @@ class WorldStore:
         self.conn = _connect(path)
         # Idempotent: also brings worlds written before a table was added up to date.
         self.conn.executescript(_WORLD_SCHEMA)
+        columns = {row[1] for row in self.conn.execute("pragma table_info(writes)")}
+        if "error" not in columns:  # worlds written before writes recorded in-band refusals
+            self.conn.execute("alter table writes add column error text")
 
     def close(self) -> None:
         self.conn.close()
@@ -256,10 +259,13 @@ class WorldStore:
         target: str | None,
         body: Any,
         status: int,
+        error: str | None = None,
     ) -> None:
+        """One write as the emulator answered it; `error` is the vendor's code
+        when a 2xx answer refused it (Shopify GraphQL THROTTLED), else None."""
         self.conn.execute(
-            "insert into writes (at, platform, method, path, target, body, status) "
-            "values (?, ?, ?, ?, ?, ?, ?)",
+            "insert into writes (at, platform, method, path, target, body, status, error) "
+            "values (?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 self.now(),
                 platform,
@@ -268,6 +274,7 @@ class WorldStore:
                 target,
                 body if isinstance(body, str) or body is None else json.dumps(body),
                 status,
+                error,
             ),
         )
 
@@ -275,12 +282,12 @@ class WorldStore:
         self.conn.execute("delete from writes")
 
     def writes(self, platform: str | None = None) -> list[dict[str, Any]]:
-        sql = "select write_id, at, platform, method, path, target, body, status from writes"
+        sql = "select write_id, at, platform, method, path, target, body, status, error from writes"
         params: tuple[Any, ...] = ()
         if platform:
             sql += " where platform = ?"
             params = (platform,)
-        cols = ["write_id", "at", "platform", "method", "path", "target", "body", "status"]
+        cols = ["write_id", "at", "platform", "method", "path", "target", "body", "status", "error"]
         return [
             dict(zip(cols, row, strict=True))
             for row in self.conn.execute(sql + " order by write_id", params)

@@ -100,7 +100,10 @@ class Destination:
         """For a batch a crashed run may or may not have sent: is each row (by
         key) a member at the destination now? None where the vendor cannot say
         (then the batch is sent again: every vendor here treats a repeated add
-        or remove of the same member as a no-op)."""
+        or remove of the same member as a no-op). A row whose ref only the write
+        finds out (a Klaviyo profile created on import) is left out of the
+        answer, and so is sent again on its own, rather than making the whole
+        batch unknowable and sending every row of it twice."""
         refs = self.members()
         if refs is None:
             return None
@@ -108,9 +111,8 @@ class Destination:
         found: dict[str, bool] = {}
         for row in rows:
             ref = self.ref_of(row)
-            if ref is None:
-                return None
-            found[str(row[self.key])] = ref in present
+            if ref is not None:
+                found[str(row[self.key])] = ref in present
         return found
 
     def report(self) -> dict[str, Any]:

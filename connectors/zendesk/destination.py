@@ -61,6 +61,25 @@ def _is_gone(text: str) -> bool:
     return "not found" in lowered or "notfound" in lowered
 
 
+def _zendesk_tag(tag: str) -> str:
+    """A tag as Zendesk stores it: lower case, spaces as underscores."""
+    return tag.strip().lower().replace(" ", "_")
+
+
+def _show_user(destination: HttpDestination, user_id: str) -> dict[str, Any] | None:
+    """Show User `GET /api/v2/users/{id}`: the user as Zendesk holds it now, None
+    if it has no such user (404) or the id is not one of Zendesk's."""
+    if not user_id.isdigit():
+        return None
+    try:
+        body = json_of(destination.call("GET", f"api/v2/users/{user_id}.json"))
+    except ClientError as exc:
+        if exc.status == 404:
+            return None
+        raise
+    return body.get("user") or None
+
+
 class ZendeskUserTag(HttpDestination):
     """Membership of an audience as one tag on each member's Zendesk user."""
 
@@ -92,6 +111,20 @@ class ZendeskUserTag(HttpDestination):
 
     def remove(self, members: Sequence[Member]) -> list[Outcome]:
         return [self._tags("DELETE", m.key, m.ref or m.key) for m in members]
+
+    def lookup(self, rows: Sequence[Row]) -> dict[str, bool] | None:
+        """For a batch a crashed run may have sent: does each user carry the tag
+        now? Zendesk cannot list a tag's users exactly (search is eventually
+        consistent), so each user is read with Show User; a user Zendesk no
+        longer has does not carry it."""
+        wanted = _zendesk_tag(self.tag)
+        found: dict[str, bool] = {}
+        for row in rows:
+            user_id = self.key_of(row)
+            if user_id.isdigit():  # other ids are sent again, and skipped as before
+                user = _show_user(self, user_id)
+                found[user_id] = user is not None and wanted in (user.get("tags") or [])
+        return found
 
 
 def field_type(value: Any) -> str:
@@ -255,6 +288,23 @@ class ZendeskUserFields(HttpDestination):
     def remove(self, members: Sequence[Member]) -> list[Outcome]:
         cleared = dict.fromkeys(self.fields)
         return self._update([(m.key, m.ref or m.key, cleared) for m in members], True)
+
+    def lookup(self, rows: Sequence[Row]) -> dict[str, bool] | None:
+        """For a batch a crashed run may have sent: does each user hold the row's
+        values now? The crashed run's job status died with it (and a job status
+        only says what that job did), so each user is read with Show User."""
+        types = self.types(rows)
+        found: dict[str, bool] = {}
+        for row in rows:
+            user_id = self.key_of(row)
+            if user_id.isdigit():
+                user = _show_user(self, user_id)
+                held = (user or {}).get("user_fields") or {}
+                values = self._values(row, types)
+                found[user_id] = user is not None and all(
+                    held.get(k) == v for k, v in values.items()
+                )
+        return found
 
 
 _OBJECTS = {"user_tag": ZendeskUserTag, "user_field": ZendeskUserFields}

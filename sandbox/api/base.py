@@ -84,6 +84,10 @@ class Response:
     # For the `malformed` knob: which stream this page belongs to and where its items are.
     stream: str | None = None
     items_key: str | None = None
+    # A vendor error code when the response refuses the request with a 2xx status
+    # (Shopify GraphQL answers THROTTLED with 200): the write log records it, so a
+    # test can tell a refused write from an applied one.
+    refused: str | None = None
 
 
 @dataclass
@@ -153,6 +157,11 @@ class Platform:
 
     def server_error(self, status: int, retry_after: float | None) -> Response:
         raise NotImplementedError
+
+    def throttled_request(self, req: Request, bucket: str, state: BucketState) -> Response:
+        """The rate-limit answer to this request: `throttled`, unless the vendor
+        answers one of its APIs differently (Shopify's GraphQL)."""
+        return self.throttled(bucket, state)
 
     def rate_headers(self, bucket: str, state: BucketState) -> dict[str, str]:
         return {}

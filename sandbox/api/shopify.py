@@ -73,6 +73,14 @@ class ShopifyApi(Platform):
             headers={"Retry-After": f"{wait:.1f}", **self.rate_headers(bucket, state)},
         )
 
+    def throttled_request(self, req: Request, bucket: str, state: BucketState) -> Response:
+        """GraphQL is throttled in band (200, THROTTLED, the cost bucket's
+        state), REST with 429 + Retry-After."""
+        if req.path.endswith("/graphql.json"):
+            graphql_state = BucketState(1000.0, 0.0, 100.0, state.retry_after)
+            return _throttled_graphql(_MUTATION_COST, graphql_state)
+        return self.throttled(bucket, state)
+
     def server_error(self, status: int, retry_after: float | None) -> Response:
         headers = {"Retry-After": f"{retry_after:.1f}"} if retry_after else {}
         msg = "Internal Server Error" if status == 500 else "Service Unavailable"
@@ -297,6 +305,27 @@ def _cost(requested: int, actual: int | None, state: BucketState) -> dict[str, A
     }
 
 
+def _throttled_graphql(requested: int, state: BucketState) -> Response:
+    """Shopify's GraphQL throttle: HTTP 200 with a THROTTLED error and the cost
+    bucket's state, from which a client computes its wait."""
+    return Response(
+        200,
+        {
+            "errors": [
+                {
+                    "message": "Throttled",
+                    "extensions": {
+                        "code": "THROTTLED",
+                        "documentation": "https://shopify.dev/api/usage/rate-limits",
+                    },
+                }
+            ],
+            "extensions": _cost(requested, None, state),
+        },
+        refused="THROTTLED",
+    )
+
+
 def _apply_tags(store: WorldStore, gid: str, tags: Any, *, add: bool) -> dict[str, Any]:
     prefix = "gid://shopify/"
     kind, _, rid = gid[len(prefix) :].partition("/") if gid.startswith(prefix) else ("", "", "")
@@ -354,21 +383,7 @@ def graphql_endpoint(ctx: Ctx, version: str) -> Response:
         return Response(200, {"errors": [_gql_error(str(exc))]})
     allowed_now, state = ctx.runtime.take("shopify_graphql", requested)
     if not allowed_now:
-        return Response(
-            200,
-            {
-                "errors": [
-                    {
-                        "message": "Throttled",
-                        "extensions": {
-                            "code": "THROTTLED",
-                            "documentation": "https://shopify.dev/api/usage/rate-limits",
-                        },
-                    }
-                ],
-                "extensions": _cost(requested, None, state),
-            },
-        )
+        return _throttled_graphql(requested, state)
     data: dict[str, Any] = {}
     store = ctx.store
     try:
