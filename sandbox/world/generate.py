@@ -34,7 +34,7 @@ create table if not exists people (
 
 # Bumped whenever the same (seed, people) would produce a different world, so
 # cached worlds (benchmarks keep them under data/bench/) are not reused stale.
-GENERATOR_VERSION = 3
+GENERATOR_VERSION = 4  # v4: more email link topics, Viewed Product SKU/URL/Price
 
 
 @dataclass

@@ -25,12 +25,18 @@ METRICS = {
     "Viewed Product": "VwdPrd",
 }
 LISTS = {"Newsletter": "NwsLtr", "VIP": "VipLst"}
+# The links of the weekly emails ("Clicked Email" carries the clicked `URL`, as
+# Klaviyo's metric properties do): collections, stories and pages, each about one
+# topic (dbt's seed `url_topics` reads them back into topics).
 CLICK_URLS = (
     "https://shop.example/collections/footwear?utm_source=klaviyo",
     "https://shop.example/blogs/care-guide?utm_source=klaviyo",
     "https://shop.example/collections/outerwear?utm_source=klaviyo",
     "https://shop.example/pages/loyalty?utm_source=klaviyo",
+    "https://shop.example/blogs/stories/sustainable-materials?utm_source=klaviyo",
+    "https://shop.example/collections/bags?utm_source=klaviyo",
 )
+SHOP_URL = "https://shop.example"
 
 Truth = tuple[str, str, str, int]
 
@@ -170,10 +176,14 @@ def render(
     for _ in range(rng.choice((0, 0, 1, 2))):
         at = ctx.moment(rng, created)
         product = rng.choice(ctx.products)
+        # Viewed Product as Klaviyo's Shopify integration emits it (onsite tracking).
         props = {
             "ProductName": product.title,
             "ProductID": str(product.id),
+            "SKU": product.sku,
             "Categories": [product.category],
+            "URL": f"{SHOP_URL}/products/{product.title.lower().replace(' ', '-')}",
+            "Price": product.price_cents / 100,
         }
         rec, t = event(pid, n, "Viewed Product", at, props)
         out.append(rec)
