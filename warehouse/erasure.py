@@ -110,7 +110,26 @@ def request(
             ),
             {"i": request_id, "t": identifier_type, "h": digest, "a": at, "s": source, "n": note},
         )
+    _blank_resubscriptions(warehouse, identifier_type, digest)
     return ErasureRequest(request_id, identifier_type, digest, at)
+
+
+# The re-subscription audit (connectors/sync/resubscribe.py) keeps the email it
+# acted on; once that person asks to be forgotten only the hash may stay.
+RESUBSCRIPTIONS = ("omnihub_sync", "resubscriptions")
+
+
+def _blank_resubscriptions(warehouse: Warehouse, identifier_type: str, digest: str) -> None:
+    if identifier_type != "email":
+        return
+    schema, table = RESUBSCRIPTIONS
+    with warehouse.transaction() as conn:
+        if not sa.inspect(conn).has_table(table, schema=schema):
+            return
+        conn.execute(
+            sa.text(f"update {schema}.{table} set email = null where email_sha256 = :h"),
+            {"h": digest},
+        )
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -711,3 +711,171 @@ def get_suppress_job(ctx: Ctx, job_id: str) -> Response:
     if job is None:
         raise ApiError(404, "not_found", f"Job {job_id} not found")
     return Response(200, {"data": job, "links": job["links"]}, content_type=JSONAPI)
+
+
+@API.route("POST", r"/api/profile-suppression-bulk-delete-jobs/?", write=True)
+def bulk_unsuppress(ctx: Ctx) -> Response:
+    """Bulk Unsuppress Profiles (operationId bulk_unsuppress_profiles): at most 100
+    emails; lifts only USER_SUPPRESSED suppressions. Profiles suppressed for
+    HARD_BOUNCE or INVALID_EMAIL, unsubscribed profiles (consent is not a
+    suppression) and unknown emails are left as they are and counted as skipped."""
+    store = ctx.store
+    data = ctx.request.json().get("data") or {}
+    if data.get("type") != "profile-suppression-bulk-delete-job":
+        raise ApiError(400, "invalid", "type must be profile-suppression-bulk-delete-job", "data")
+    profiles = ((data.get("attributes") or {}).get("profiles") or {}).get("data") or []
+    if not all(isinstance(p, dict) and p.get("type") == "profile" for p in profiles):
+        raise ApiError(400, "invalid", "Each item must be {type: profile, attributes}", "data")
+    emails = [((p.get("attributes") or {}).get("email") or "").strip() for p in profiles]
+    if not emails or not all(emails):
+        raise ApiError(400, "invalid", "Each profile needs an email", "data")
+    if len(emails) > 100:
+        raise ApiError(400, "invalid", "At most 100 profiles per unsuppression job", "data")
+    skipped = 0
+    with store.transaction():
+        now = _iso(store.now())
+        for email in emails:
+            pid = _find_profile(store, {"email": email}, None)
+            if pid is None:
+                skipped += 1
+                continue
+            payload = store.get_record(P, "profiles", pid).payload  # type: ignore[union-attr]
+            attrs = payload.setdefault("attributes", {})
+            marketing = ((attrs.get("subscriptions") or {}).get("email") or {}).get(
+                "marketing"
+            ) or {}
+            held = marketing.get("suppression") or []
+            kept = [s for s in held if s.get("reason") != "USER_SUPPRESSED"]
+            if not held or kept:
+                skipped += 1
+                continue
+            marketing["suppression"] = []
+            marketing["can_receive_email_marketing"] = marketing.get("consent") == "SUBSCRIBED"
+            attrs["updated"] = now
+            save_record(store, P, "profiles", pid, payload)
+    job_id = str(uuid.uuid4())
+    job = {
+        "type": "profile-suppression-bulk-delete-job",
+        "id": job_id,
+        "attributes": {
+            "status": "queued",
+            "created_at": now,
+            "total_count": len(emails),
+            "completed_count": 0,
+            "completed_at": None,
+            "skipped_count": 0,
+        },
+        "links": {
+            "self": f"{ctx.request.base_url}/api/profile-suppression-bulk-delete-jobs/{job_id}/"
+        },
+    }
+    done = json.loads(json.dumps(job))
+    done["attributes"].update(
+        status="complete",
+        completed_count=len(emails) - skipped,
+        completed_at=now,
+        skipped_count=skipped,
+    )
+    with ctx.runtime.lock:
+        ctx.runtime.jobs[f"klaviyo:{job_id}"] = done
+    return Response(202, {"data": job, "links": job["links"]}, content_type=JSONAPI)
+
+
+@API.route("GET", r"/api/profile-suppression-bulk-delete-jobs/(?P<job_id>[^/]+)/?")
+def get_unsuppress_job(ctx: Ctx, job_id: str) -> Response:
+    job = ctx.runtime.jobs.get(f"klaviyo:{job_id}")
+    if job is None or job.get("type") != "profile-suppression-bulk-delete-job":
+        raise ApiError(404, "not_found", f"Job {job_id} not found")
+    return Response(200, {"data": job, "links": job["links"]}, content_type=JSONAPI)
+
+
+# -- consent -------------------------------------------------------------------
+_SUBSCRIPTION_JOB = "profile-subscription-bulk-create-job"
+_LIFTED_BY_SUBSCRIBING = {"UNSUBSCRIBE", "SPAM_REPORT", "USER_SUPPRESSED"}
+
+
+@API.route("POST", r"/api/profile-subscription-bulk-create-jobs/?", write=True)
+def bulk_subscribe(ctx: Ctx) -> Response:
+    """Bulk Subscribe Profiles (operationId bulk_subscribe_profiles, schema
+    SubscriptionCreateJobCreateQuery): at most 1,000 profiles, each found by id,
+    email or phone (created when none matches) and given email marketing consent
+    SUBSCRIBED; `consented_at` only with `historical_import: true`, and then
+    required and in the past; an optional `relationships.list` adds them to that
+    list. As Klaviyo documents, subscribing lifts UNSUBSCRIBE, SPAM_REPORT and
+    USER_SUPPRESSED suppressions (a bounce stays). 202, no body: Klaviyo offers no
+    read of this job."""
+    store = ctx.store
+    data = ctx.request.json().get("data") or {}
+    if not isinstance(data, dict) or data.get("type") != _SUBSCRIPTION_JOB:
+        raise ApiError(400, "invalid", f"type must be {_SUBSCRIPTION_JOB}", "data")
+    attrs = data.get("attributes") or {}
+    profiles = (attrs.get("profiles") or {}).get("data")
+    if not isinstance(profiles, list) or not profiles:
+        raise ApiError(400, "invalid", "`profiles.data` must be a non-empty array", "data")
+    if len(profiles) > 1000:
+        raise ApiError(400, "invalid", "At most 1000 profiles per subscription job", "data")
+    historical = bool(attrs.get("historical_import"))
+    now = _iso(store.now())
+    wanted: list[tuple[str | None, dict[str, Any], str]] = []
+    for item in profiles:
+        if not isinstance(item, dict) or item.get("type") != "profile":
+            raise ApiError(400, "invalid", "Each item must be {type: profile, attributes}", "data")
+        item_attrs = item.get("attributes") or {}
+        marketing = ((item_attrs.get("subscriptions") or {}).get("email") or {}).get("marketing")
+        if not isinstance(marketing, dict) or marketing.get("consent") != "SUBSCRIBED":
+            raise ApiError(
+                400, "invalid", "subscriptions.email.marketing.consent must be SUBSCRIBED", "data"
+            )
+        consented_at = marketing.get("consented_at")
+        if consented_at and not historical:
+            raise ApiError(
+                400, "invalid", "consented_at may only be given with historical_import", "data"
+            )
+        if historical and (not consented_at or parse_time(consented_at) > store.now()):
+            raise ApiError(
+                400, "invalid", "historical_import needs consented_at in the past", "data"
+            )
+        if not item_attrs.get("email") and not item.get("id"):
+            raise ApiError(400, "invalid", "An email is required for an email subscription", "data")
+        wanted.append((item.get("id"), item_attrs, _iso(consented_at) if consented_at else now))
+    list_id = (((data.get("relationships") or {}).get("list") or {}).get("data") or {}).get("id")
+    if list_id:
+        _require_list(store, str(list_id))
+    with store.transaction():
+        subscribed = []
+        for given_id, item_attrs, consented_at in wanted:
+            identity = {k: item_attrs[k] for k in ("email", "phone_number") if item_attrs.get(k)}
+            pid = _find_profile(store, identity, given_id)
+            if pid is None:
+                pid, payload = _new_profile(store, identity)
+            else:
+                payload = store.get_record(P, "profiles", pid).payload  # type: ignore[union-attr]
+            profile = payload.setdefault("attributes", {})
+            if item_attrs.get("email") and not profile.get("email"):
+                profile["email"] = item_attrs["email"]
+            marketing = (
+                profile.setdefault("subscriptions", {})
+                .setdefault("email", {})
+                .setdefault("marketing", {})
+            )
+            kept = [
+                s
+                for s in marketing.get("suppression") or []
+                if s.get("reason") not in _LIFTED_BY_SUBSCRIBING
+            ]
+            marketing.update(
+                consent="SUBSCRIBED",
+                consent_timestamp=consented_at,
+                last_updated=now,
+                method="API",
+                custom_method_detail=attrs.get("custom_source"),
+                double_optin=False,
+                suppression=kept,
+                can_receive_email_marketing=not kept,
+            )
+            profile["updated"] = now
+            save_record(store, P, "profiles", pid, payload)
+            subscribed.append(("profile", pid))
+        if list_id:
+            store.add_members(P, str(list_id), subscribed)
+    return Response(202, None)
