@@ -7,7 +7,7 @@ DBT := $(abspath $(VENV))/bin/dbt
 MANIFEST := dbt_project/target/manifest.json
 PEOPLE ?= 1000
 
-.PHONY: install manifest demo test ui lint format bench clean
+.PHONY: install manifest demo test ui lint lint-sql format bench clean
 
 ## install: create or update the virtualenv in .venv from the pinned lock file
 install: $(VENV)/.installed
@@ -33,10 +33,20 @@ test: manifest
 ui: manifest
 	$(PY) -m sandbox ui --people $(PEOPLE)
 
-## lint: ruff (Python)
+## lint: ruff (Python); sqlfluff on the SQL dbt compiles for DuckDB and for PostgreSQL
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(MAKE) --no-print-directory lint-sql
+
+LINT_DIR := $(abspath dbt_project/target/lint)
+lint-sql: install
+	cd dbt_project && OMNIHUB_DUCKDB_PATH=$(LINT_DIR)/compile.duckdb $(DBT) compile --profiles-dir . --quiet --target-path $(LINT_DIR)/duckdb
+	$(VENV)/bin/sqlfluff lint --config $(abspath dbt_project/.sqlfluff) --templater raw --dialect duckdb --processes 1 $(LINT_DIR)/duckdb/compiled
+	@if $(PY) -c "import psycopg; psycopg.connect('host=$${OMNIHUB_PG_HOST:-127.0.0.1} port=$${OMNIHUB_PG_PORT:-5432} user=$${OMNIHUB_PG_USER:-postgres} dbname=$${OMNIHUB_PG_DATABASE:-postgres}', connect_timeout=3).close()" 2>/dev/null; then \
+		cd dbt_project && OMNIHUB_DBT_TARGET=postgres $(DBT) compile --profiles-dir . --quiet --target-path $(LINT_DIR)/postgres && \
+		cd .. && $(VENV)/bin/sqlfluff lint --config $(abspath dbt_project/.sqlfluff) --templater raw --dialect postgres --processes 1 $(LINT_DIR)/postgres/compiled; \
+	else echo "lint-sql: PostgreSQL not reachable (OMNIHUB_PG_HOST/PORT); the PostgreSQL dialect pass is skipped"; fi
 
 format: install
 	$(VENV)/bin/ruff check --fix .

@@ -32,7 +32,7 @@ components as (
 ),
 
 {% if is_incremental() %}
-prior as (
+previous as (
 
     select record_key, customer_id, customer_since
     from {{ this }}
@@ -40,7 +40,7 @@ prior as (
 
 ),
 {% else %}
-prior as (
+previous as (
 
     select
         cast(null as varchar) as record_key,
@@ -76,13 +76,13 @@ claims as (
     -- record now lives
     select
         components.component,
-        prior.customer_id,
-        min(prior.customer_since) as customer_since,
+        previous.customer_id,
+        min(previous.customer_since) as customer_since,
         min(coalesce(components.first_seen_at, cast('1970-01-01' as timestamp))) as oldest_record_seen_at,
         min(components.record_key) as oldest_record_key
     from components
-    inner join prior on prior.record_key = components.record_key
-    group by components.component, prior.customer_id
+    inner join previous on previous.record_key = components.record_key
+    group by components.component, previous.customer_id
 
 ),
 
@@ -122,7 +122,7 @@ survivors as (
 
 prior_ids as (
 
-    select distinct customer_id from prior
+    select distinct customer_id from previous
 
 ),
 
@@ -155,12 +155,12 @@ current_rows as (
         components.record_key,
         chosen.customer_id,
         cast(chosen.customer_since as timestamp) as customer_since,
-        prior.customer_id as previous_customer_id,
+        previous.customer_id as previous_customer_id,
         true as is_current,
         cast({{ dbt.current_timestamp() }} as timestamp) as assigned_at
     from components
     inner join chosen on chosen.component = components.component
-    left join prior on prior.record_key = components.record_key
+    left join previous on previous.record_key = components.record_key
 
 ),
 
@@ -168,14 +168,14 @@ gone_rows as (
 
     -- records deleted at the source: kept, no longer current
     select
-        prior.record_key,
-        prior.customer_id,
-        cast(prior.customer_since as timestamp) as customer_since,
-        prior.customer_id as previous_customer_id,
+        previous.record_key,
+        previous.customer_id,
+        cast(previous.customer_since as timestamp) as customer_since,
+        previous.customer_id as previous_customer_id,
         false as is_current,
         cast({{ dbt.current_timestamp() }} as timestamp) as assigned_at
-    from prior
-    left join components on components.record_key = prior.record_key
+    from previous
+    left join components on components.record_key = previous.record_key
     where components.record_key is null
 
 )

@@ -54,7 +54,7 @@ edges as (
 
 walk (node, label) as (
 
-    select src, src from edges
+    select src as node, src as label from edges
 
     union
 

@@ -17,7 +17,7 @@ customer_months as (
         customer_id,
         count(distinct channel) as channels
     from engagements
-    group by 1, 2
+    group by {{ dbt.date_trunc('month', 'occurred_at') }}, customer_id
 
 ),
 
