@@ -17,6 +17,8 @@ import logging
 import threading
 import time
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -122,16 +124,9 @@ class _Handler(BaseHTTPRequestHandler):
             base_url=f"http://{host}/{prefix}",
         )
         ctx = Ctx(self.store, emulator.runtime, req, platform.name)
-        latency = emulator.runtime.knobs.latency_ms
-        if latency:
-            time.sleep(latency / 1000)
-        matched = platform.match(req.method, req.path)
-        if matched is None:
-            self._send(platform.not_found(req))
-            return
-        route, groups = matched
-        resp = self._gate(platform, route, groups, ctx)
-        if route.write:
+        with emulator.serving():
+            resp, route, groups = self._dispatch(platform, ctx)
+        if route is not None and route.write:
             target = next((v for k, v in groups.items() if v and k != "version"), None)
             self.store.log_write(
                 platform.name,
@@ -143,6 +138,17 @@ class _Handler(BaseHTTPRequestHandler):
                 resp.refused,
             )
         self._send(self._maybe_malformed(platform, resp))
+
+    def _dispatch(self, platform: Platform, ctx: Ctx) -> tuple[Response, Any, dict[str, str]]:
+        """(response, route or None, path groups): latency, routing, the gate, the handler."""
+        latency = self.server.emulator.runtime.knobs.latency_ms
+        if latency:
+            time.sleep(latency / 1000)
+        matched = platform.match(ctx.request.method, ctx.request.path)
+        if matched is None:
+            return platform.not_found(ctx.request), None, {}
+        route, groups = matched
+        return self._gate(platform, route, groups, ctx), route, groups
 
     def _gate(self, platform: Platform, route: Any, groups: dict[str, str], ctx: Ctx) -> Response:
         runtime = ctx.runtime
@@ -281,6 +287,24 @@ class EmulatorServer:
         self._httpd.emulator = self
         self.host, self.port = self._httpd.server_address[:2]
         self._thread: threading.Thread | None = None
+        self._in_flight = 0
+        self._in_flight_lock = threading.Lock()
+
+    @property
+    def in_flight(self) -> int:
+        """Vendor requests received and not yet answered (in their latency, or
+        being applied): a test kills a client exactly while its write is here."""
+        return self._in_flight
+
+    @contextmanager
+    def serving(self) -> Iterator[None]:
+        with self._in_flight_lock:
+            self._in_flight += 1
+        try:
+            yield
+        finally:
+            with self._in_flight_lock:
+                self._in_flight -= 1
 
     @property
     def knobs(self) -> Knobs:
