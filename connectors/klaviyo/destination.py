@@ -15,6 +15,8 @@ the revision):
   the bulk import job because it answers synchronously with the id and a per-row
   error, which is what a row's outcome needs; rows that already carry a
   `klaviyo_profile_id` and no properties need no import at all.
+- subscriptions: `POST /api/profile-subscription-bulk-create-jobs` (KlaviyoSubscription,
+  the one object that gives consent, and only consent a person gave elsewhere).
 - suppressions: `POST /api/profile-suppression-bulk-create-jobs`, at most 100
   emails a request, polled at `GET /api/profile-suppression-bulk-create-jobs/{id}`
   until `complete`. A sync never un-suppresses (no bulk-delete job is ever sent).
@@ -23,13 +25,15 @@ Row columns: `klaviyo_profile_id` (when the person has a profile), `email`,
 `phone_e164` (or `phone`). Other `fields` are written to the profile: Klaviyo's
 standard name attributes (first_name, last_name, organization, title, locale)
 when present, everything else as custom properties (so a cart-abandoner list
-carries the products left behind). Subscriptions are never part of a request.
+carries the products left behind). Subscriptions are never part of a request,
+except the `subscription` object's own.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Mapping, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 from connectors.errors import ClientError, ConnectorError
@@ -39,6 +43,7 @@ from connectors.sync.adapter import HttpDestination, adapter_for, chunks, jsonab
 from connectors.sync.destination import Member, Outcome, Row
 from connectors.sync.engine import SyncSpec
 from connectors.sync.hashing import normalize_email
+from connectors.timestamps import iso
 
 JSONAPI = "application/vnd.api+json"
 PROFILES_PER_LIST_CALL = 1000
@@ -50,6 +55,9 @@ PHONES = ("phone_e164", "phone")
 IDENTIFIERS = (PROFILE_ID, EMAIL, *PHONES)
 STANDARD_ATTRIBUTES = ("first_name", "last_name", "organization", "title", "locale")
 NOT_RESUBSCRIBED = "re-subscription is an explicit, audited action; not done by a sync"
+NOT_UNSUBSCRIBED = "a sync never unsubscribes: that is the person's act, made where they made it"
+PROFILES_PER_SUBSCRIPTION_JOB = 1000
+CONSENTED_AT = "consented_at"
 _NO_IDENTITY = "no Klaviyo profile id, email or phone"
 
 
@@ -315,10 +323,120 @@ class KlaviyoProfileProperties(KlaviyoDestination):
         return out
 
 
+class KlaviyoSubscription(KlaviyoDestination):
+    """Email marketing consent the person gave elsewhere (a Meta lead form's
+    opt-in), recorded in Klaviyo: `POST /api/profile-subscription-bulk-create-jobs`
+    (bulk_subscribe_profiles, at most 1,000 profiles a job, 202 and no job to
+    read back). The only object that ever subscribes anyone, so it is add-only
+    by construction: it never unsubscribes (that is the person's act, and the
+    unsubscribe and suppression syncs carry it), and the gate keeps out anyone
+    without email consent or unsubscribed anywhere, because Klaviyo lifts an
+    UNSUBSCRIBE suppression on subscribing.
+
+    A row's `consented_at` (when the form captured the consent) is sent with
+    `historical_import: true`, as the reference requires for a past consent
+    (it also skips a double opt-in the person already answered); the spec's
+    target names the consent's `custom_source`, stored on Klaviyo's consent record.
+    """
+
+    def __init__(self, client: HttpClient, spec: SyncSpec) -> None:
+        super().__init__(client, spec, PROFILES_PER_SUBSCRIPTION_JOB)
+
+    @staticmethod
+    def _consented_at(row: Row) -> str | None:
+        value = row.get(CONSENTED_AT)
+        if not present(value):
+            return None
+        if isinstance(value, datetime):
+            return iso(value if value.tzinfo else value.replace(tzinfo=UTC))
+        return str(value)
+
+    def _subscriber(self, row: Row) -> dict[str, Any] | None:
+        email = normalize_email(row.get(EMAIL))
+        if email is None:
+            return None  # an email subscription needs the address itself
+        marketing: dict[str, Any] = {"consent": "SUBSCRIBED"}
+        consented_at = self._consented_at(row)
+        if consented_at:
+            marketing["consented_at"] = consented_at
+        resource: dict[str, Any] = {
+            "type": "profile",
+            "attributes": {
+                "email": str(row[EMAIL]).strip(),
+                "subscriptions": {"email": {"marketing": marketing}},
+            },
+        }
+        if self.ref_of(row):
+            resource["id"] = self.ref_of(row)
+        return resource
+
+    def _job(self, resources: Sequence[dict[str, Any]]) -> str | None:
+        """One subscription job; None when Klaviyo accepted it, else why not."""
+        historical = all(
+            "consented_at" in r["attributes"]["subscriptions"]["email"]["marketing"]
+            for r in resources
+        )
+        if not historical:  # consented_at is refused without historical_import
+            for r in resources:
+                r["attributes"]["subscriptions"]["email"]["marketing"].pop("consented_at", None)
+        body = {
+            "data": {
+                "type": "profile-subscription-bulk-create-job",
+                "attributes": {
+                    "custom_source": self.spec.target,
+                    "profiles": {"data": list(resources)},
+                    "historical_import": historical,
+                },
+            }
+        }
+        try:
+            self._json("POST", "api/profile-subscription-bulk-create-jobs", json=body)
+        except ClientError as exc:
+            return f"Klaviyo refused the subscription: {klaviyo_error(exc)}"
+        return None
+
+    def _subscribe(self, items: Sequence[tuple[int, str, dict[str, Any]]]) -> dict[int, str]:
+        """index -> refusal; a refused job is halved until the refused profile
+        is isolated, so one bad address does not hold back 999 consents."""
+        if not items:
+            return {}
+        verdict = self._job([r for _, _, r in items])
+        if verdict is None:
+            return {}
+        if len(items) == 1:
+            return {items[0][0]: verdict}
+        half = len(items) // 2
+        return {**self._subscribe(items[:half]), **self._subscribe(items[half:])}
+
+    def add(self, rows: Sequence[Row]) -> list[Outcome]:
+        out: list[Outcome] = []
+        ready: list[tuple[int, str, dict[str, Any]]] = []
+        for i, row in enumerate(rows):
+            resource = self._subscriber(row)
+            key = self.key_of(row)
+            if resource is None:
+                out.append(Outcome(key, False, "no usable email to subscribe", skipped=True))
+            else:
+                out.append(Outcome(key, True, ref=self.ref_of(row)))
+                ready.append((i, key, resource))
+        for chunk in chunks(ready, PROFILES_PER_SUBSCRIPTION_JOB):
+            for i, reason in self._subscribe(chunk).items():
+                out[i] = Outcome(out[i].key, False, reason)
+        return out
+
+    def update(self, rows: Sequence[Row]) -> list[Outcome]:
+        """A changed address or consent time: subscribing again is idempotent."""
+        return self.add(rows)
+
+    def remove(self, members: Sequence[Member]) -> list[Outcome]:
+        return [Outcome(m.key, False, NOT_UNSUBSCRIBED, skipped=True) for m in members]
+
+
 _OBJECTS = {
     "list": KlaviyoList,
     "suppression": KlaviyoSuppression,
     "profile_properties": KlaviyoProfileProperties,
+    "subscription": KlaviyoSubscription,
 }
 
 

@@ -1,0 +1,59 @@
+{#- Play 1, the consent half: every Meta lead whose form captured email
+    consent ("yes" to the consent question), subscribed to email marketing in
+    Klaviyo with the time they gave it. Never anyone else: no consent on the
+    form, no row. Nobody unsubscribed or bounced anywhere either
+    (suppress_email_unsubscribed): Klaviyo's subscribe lifts an unsubscribe,
+    and turning a refusal back into consent is the explicit re-subscription
+    command's job, never a sync's. One row per customer, their newest
+    consenting form. -#}
+with
+
+consents as (
+
+    select
+        leads.*,
+        assignments.customer_id,
+        row_number() over (
+            partition by assignments.customer_id
+            order by leads.created_at desc, leads.meta_lead_id desc
+        ) as newest
+    from {{ ref('stg_meta_ads__leads') }} as leads
+    inner join {{ ref('int_identity__assignments') }} as assignments
+        on assignments.record_key = 'meta_ads:lead:' || leads.meta_lead_id
+        and assignments.is_current
+    where leads.accepts_email_marketing
+        and leads.created_at <= {{ as_of() }}
+
+),
+
+customers as (
+
+    select * from {{ ref('customers') }}
+
+),
+
+final as (
+
+    -- the address the form captured: that is the one the consent is for
+    select
+        customers.customer_id,
+        consents.email,
+        customers.phone_e164,
+        customers.first_name,
+        customers.last_name,
+        customers.klaviyo_profile_id,
+        customers.shopify_customer_id,
+        customers.square_customer_id,
+        customers.zendesk_user_id,
+        consents.meta_lead_id,
+        consents.meta_form_id as lead_form_id,
+        consents.created_at as consented_at
+    from consents
+    inner join customers on customers.customer_id = consents.customer_id
+    where consents.newest = 1
+        and consents.email is not null
+        and {{ not_suppressed(['suppress_email_unsubscribed']) }}
+
+)
+
+select * from final
