@@ -68,6 +68,15 @@ create table if not exists audience_members (
     added_at text not null,
     primary key (platform, audience_id, member_type, member_key)
 );
+-- Meta value-based audiences: the LOOKALIKE_VALUE each member was uploaded with.
+create table if not exists audience_member_values (
+    platform text not null,
+    audience_id text not null,
+    member_type text not null,
+    member_key text not null,
+    value real not null,
+    primary key (platform, audience_id, member_type, member_key)
+);
 -- Meta usersreplace: a session's batches wait here until its last batch swaps
 -- them into audience_members in one transaction.
 create table if not exists audience_replace_sessions (
@@ -351,12 +360,42 @@ class WorldStore:
         self, platform: str, audience_id: str, members: Iterable[tuple[str, str]]
     ) -> int:
         before = self.conn.total_changes
+        pairs = [(platform, audience_id, t, k) for t, k in members]
         self.conn.executemany(
             "delete from audience_members "
             "where platform = ? and audience_id = ? and member_type = ? and member_key = ?",
-            [(platform, audience_id, t, k) for t, k in members],
+            pairs,
         )
-        return self.conn.total_changes - before
+        removed = self.conn.total_changes - before
+        self.conn.executemany(
+            "delete from audience_member_values "
+            "where platform = ? and audience_id = ? and member_type = ? and member_key = ?",
+            pairs,
+        )
+        return removed
+
+    def set_member_values(
+        self, platform: str, audience_id: str, values: Iterable[tuple[str, str, float]]
+    ) -> None:
+        """The value each (member_type, member_key) was last uploaded with (Meta's
+        LOOKALIKE_VALUE); a later upload of the same member replaces it."""
+        self.conn.executemany(
+            "insert into audience_member_values "
+            "(platform, audience_id, member_type, member_key, value) values (?, ?, ?, ?, ?) "
+            "on conflict (platform, audience_id, member_type, member_key) "
+            "do update set value = excluded.value",
+            [(platform, audience_id, t, k, float(v)) for t, k, v in values],
+        )
+
+    def member_values(self, platform: str, audience_id: str) -> dict[tuple[str, str], float]:
+        """(member_type, member_key) -> value, for the audience's current members."""
+        rows = self.conn.execute(
+            "select v.member_type, v.member_key, v.value from audience_member_values as v "
+            "join audience_members as m using (platform, audience_id, member_type, member_key) "
+            "where v.platform = ? and v.audience_id = ?",
+            (platform, audience_id),
+        )
+        return {(r[0], r[1]): float(r[2]) for r in rows}
 
     # -- replace sessions (Meta usersreplace) -----------------------------------
     def replace_session_next(self, platform: str, audience_id: str, session_id: str) -> int | None:

@@ -14,6 +14,14 @@ Marketing API references:
   holding exactly what the session sent, without resetting ad-set learning
   (https://developers.facebook.com/docs/marketing-api/reference/custom-audience/usersreplace).
 
+- value-based audiences (the seed of a value-based lookalike): created with
+  `is_value_based=1`; every row added carries the schema key LOOKALIKE_VALUE, an
+  unhashed non-negative number (the customer's value), beside the hashed keys
+  ("Value-Based Lookalikes", https://developers.facebook.com/docs/marketing-api/audiences/guides/value-based-lookalike-audiences/).
+  A sync whose fields include `lookalike_value` is one; removals send the hashed
+  keys only. Meta cannot turn an existing audience into a value-based one (or back),
+  so a mismatch stops the sync with what to do.
+
 Meta cannot list an audience's members, so `members()` is None and the engine's
 reconciliation uses `replace`. An audience flagged restricted (`operation_status`
 471) refuses every membership change with error 100 / subcode 1713230 ("Audience
@@ -30,12 +38,13 @@ from __future__ import annotations
 import json
 import secrets
 from collections.abc import Mapping, Sequence
+from decimal import Decimal
 from typing import Any
 
 from connectors.errors import ClientError, ConnectorError
 from connectors.http import HttpClient, json_of
 from connectors.meta_ads.client import MetaSettings, make_client
-from connectors.sync.adapter import HttpDestination, chunks
+from connectors.sync.adapter import HttpDestination, chunks, jsonable
 from connectors.sync.destination import DestinationRefused, Member, Outcome, Row
 from connectors.sync.engine import SyncSpec
 from connectors.sync.hashing import hash_identifier, is_sha256
@@ -63,18 +72,28 @@ SCHEMA_KEY = {
     "gender": "GEN",
     "birth_year": "DOBY",
     "external_id": "EXTERN_ID",
+    "lookalike_value": "LOOKALIKE_VALUE",
 }
+VALUE_KEY = "LOOKALIKE_VALUE"
+"""Not an identifier: the member's value in a value-based audience, sent as a number."""
 DEFAULT_COLUMNS = ("email", "phone_e164")
 _NO_IDENTIFIER = "no email, phone or name Meta can match on"
+_NO_VALUE = "no non-negative value for a value-based audience"
 
 
-def check_hashed(data: Sequence[Sequence[str]]) -> None:
+def check_hashed(data: Sequence[Sequence[Any]], schema: Sequence[str] = ()) -> None:
     """The last line of defence: every value about to leave is a SHA-256 hex
-    digest or blank. Raised rather than asserted, so `python -O` keeps it; the
-    message names the position, never the value."""
+    digest or blank (LOOKALIKE_VALUE, a number, aside). Raised rather than
+    asserted, so `python -O` keeps it; the message names the position, never
+    the value."""
+    numeric = {j for j, key in enumerate(schema) if key == VALUE_KEY}
     for i, row in enumerate(data):
         for j, value in enumerate(row):
-            if value != "" and not is_sha256(value):
+            if j in numeric:
+                if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+                    raise AssertionError(f"LOOKALIKE_VALUE must be a number >= 0 (row {i})")
+                continue
+            if value != "" and not (isinstance(value, str) and is_sha256(value)):
                 raise AssertionError(
                     f"refusing to send an un-hashed value to Meta (row {i}, column {j})"
                 )
@@ -97,7 +116,8 @@ class MetaCustomAudience(HttpDestination):
         self.account = settings.ad_account_id
         self.name = spec.target
         self.sync = spec.name
-        self.columns = tuple(columns)
+        self.value_column = next((c for c in columns if SCHEMA_KEY[c] == VALUE_KEY), None)
+        self.columns = tuple(c for c in columns if c != self.value_column)
         self.schema = tuple(SCHEMA_KEY[c] for c in self.columns)
         self._audience_id: str | None = None
         self.rows_sent = 0
@@ -119,9 +139,17 @@ class MetaCustomAudience(HttpDestination):
                         "subtype": "CUSTOM",
                         "description": f"Managed by omnihub sync {self.sync}",
                         "customer_file_source": CUSTOMER_FILE_SOURCE,
+                        **({"is_value_based": "1"} if self.value_column else {}),
                     },
                 )
                 found = {"id": str(json_of(created)["id"])}
+            elif bool(found.get("is_value_based")) != bool(self.value_column):
+                want = "value-based" if self.value_column else "not value-based"
+                raise ConnectorError(
+                    f"Meta audience '{self.name}' ({found['id']}) exists but is not {want}; "
+                    "Meta cannot change that on an existing audience. Point the sync at a new "
+                    "name (or delete the audience in Ads Manager) and run it again."
+                )
             status = (found.get("operation_status") or {}).get("code")
             if status == RESTRICTED:
                 raise DestinationRefused(self._restricted(found["id"]))
@@ -131,7 +159,7 @@ class MetaCustomAudience(HttpDestination):
     def _find(self) -> dict[str, Any] | None:
         url: str | None = f"act_{self.account}/customaudiences"
         params: dict[str, Any] | None = {
-            "fields": "id,name,operation_status",
+            "fields": "id,name,operation_status,is_value_based",
             "limit": AUDIENCES_PAGE,
         }
         while url:
@@ -160,24 +188,40 @@ class MetaCustomAudience(HttpDestination):
                 out.setdefault(key, digest)
         return out
 
+    def value(self, row: Row) -> float | int | None:
+        """The row's LOOKALIKE_VALUE as Meta takes it (a number >= 0), or None."""
+        raw = row.get(self.value_column) if self.value_column else None
+        if raw is None or isinstance(raw, bool):
+            return None
+        try:
+            number = jsonable(Decimal(str(raw)))
+        except ArithmeticError:
+            return None
+        return number if number >= 0 else None
+
     @staticmethod
-    def _ref(hashes: Mapping[str, str]) -> str:
-        return json.dumps(dict(sorted(hashes.items())), separators=(",", ":"))
+    def _ref(hashes: Mapping[str, Any]) -> str:
+        """The member's handle: its identifier hashes (never its value, which may
+        change while the member stays the same person)."""
+        keys = {k: v for k, v in hashes.items() if k != VALUE_KEY}
+        return json.dumps(dict(sorted(keys.items())), separators=(",", ":"))
 
     def ref_of(self, row: Row) -> str | None:
         hashes = self.hashes(row)
         return self._ref(hashes) if hashes else None
 
-    def _payload(self, entries: Sequence[Mapping[str, str]]) -> dict[str, Any]:
+    def _payload(self, entries: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
         schema = list(self.schema)
-        for entry in entries:  # refs recorded under an older field list
-            schema += [k for k in entry if k not in schema]
+        for entry in entries:  # refs recorded under an older field list; the value last
+            schema += [k for k in entry if k not in schema and k != VALUE_KEY]
+        if any(VALUE_KEY in entry for entry in entries):
+            schema.append(VALUE_KEY)
         data = [[entry.get(k, "") for k in schema] for entry in entries]
-        check_hashed(data)
+        check_hashed(data, schema)
         return {"schema": schema, "data": data}
 
     def _send(
-        self, method: str, edge: str, entries: Sequence[Mapping[str, str]], **extra: Any
+        self, method: str, edge: str, entries: Sequence[Mapping[str, Any]], **extra: Any
     ) -> dict[str, Any]:
         form = {"payload": json.dumps(self._payload(entries), separators=(",", ":"))}
         form.update({k: json.dumps(v, separators=(",", ":")) for k, v in extra.items()})
@@ -195,16 +239,21 @@ class MetaCustomAudience(HttpDestination):
 
     def _entries(
         self, rows: Sequence[Row]
-    ) -> tuple[dict[int, Outcome], list[tuple[int, str, dict[str, str]]]]:
-        """(skipped rows' outcomes by index, (index, key, hashes) of the rest)."""
+    ) -> tuple[dict[int, Outcome], list[tuple[int, str, dict[str, Any]]]]:
+        """(skipped rows' outcomes by index, (index, key, hashes and value) of the rest)."""
         skipped: dict[int, Outcome] = {}
-        entries: list[tuple[int, str, dict[str, str]]] = []
+        entries: list[tuple[int, str, dict[str, Any]]] = []
         for i, row in enumerate(rows):
-            hashes = self.hashes(row)
-            if hashes:
-                entries.append((i, self.key_of(row), hashes))
-            else:
+            hashes: dict[str, Any] = self.hashes(row)
+            value = self.value(row)
+            if not hashes:
                 skipped[i] = Outcome(self.key_of(row), False, _NO_IDENTIFIER, skipped=True)
+            elif self.value_column and value is None:
+                skipped[i] = Outcome(self.key_of(row), False, _NO_VALUE, skipped=True)
+            else:
+                if self.value_column:
+                    hashes[VALUE_KEY] = value
+                entries.append((i, self.key_of(row), hashes))
         return skipped, entries
 
     def _apply(self, method: str, edge: str, rows: Sequence[Row]) -> list[Outcome]:
@@ -225,7 +274,7 @@ class MetaCustomAudience(HttpDestination):
         invalid = body.get("invalid_entry_samples") or {}
         out = {}
         for i, key, hashes in chunk:
-            bad = next((invalid[h] for h in hashes.values() if h in invalid), None)
+            bad = next((invalid[str(h)] for h in hashes.values() if str(h) in invalid), None)
             out[i] = (
                 Outcome(key, False, f"Meta: {bad}")
                 if bad
@@ -315,6 +364,8 @@ def make_destination(spec: SyncSpec, env: Mapping[str, str]) -> MetaCustomAudien
             f"{', '.join(unknown)} cannot be sent (columns Meta matches on: "
             f"{', '.join(sorted(SCHEMA_KEY))})"
         )
+    if [SCHEMA_KEY[c] for c in columns] == [VALUE_KEY]:
+        raise ConnectorError(f"sync {spec.name}: a value needs an email or phone to go with it")
     keys = [SCHEMA_KEY[c] for c in columns]
     twice = sorted({k for k in keys if keys.count(k) > 1})
     if twice:

@@ -9,7 +9,12 @@ with `X-Business-Use-Case-Usage` telling when access returns). Custom audiences
 (`/act_{id}/customaudiences`, `/{audience_id}/users`, `/{audience_id}/usersreplace`)
 live in the world's `audiences` / `audience_members` tables; an audience flagged
 restricted (`operation_status` 471) refuses membership changes with error 100 /
-subcode 1713230, as the Custom Audience Users reference documents.
+subcode 1713230, as the Custom Audience Users reference documents. A value-based
+audience (created with `is_value_based=1`) takes the unhashed, non-negative number
+LOOKALIKE_VALUE beside the hashed keys of every row added, and only such an audience
+takes it ("Value-Based Lookalikes":
+https://developers.facebook.com/docs/marketing-api/audiences/guides/value-based-lookalike-audiences/);
+the values are kept in `audience_member_values`.
 """
 
 from __future__ import annotations
@@ -63,6 +68,7 @@ _SCHEMA_KEYS = {
     "EXTERN_ID",
     "MADID",
 }
+VALUE_KEY = "LOOKALIKE_VALUE"  # a number, never hashed; value-based audiences only
 
 
 def _credentials() -> dict[str, str]:
@@ -432,6 +438,7 @@ def create_audience(ctx: Ctx, version: str, account: str) -> Response:
             "description": params.get("description", ""),
             "subtype": subtype,
             "customer_file_source": source,
+            "is_value_based": params.get("is_value_based", "").lower() in ("1", "true"),
             "operation_status": {"code": 200, "description": "Normal"},
             "delivery_status": {"code": 300, "description": "This audience is too small"},
             "time_created": to_unix(now),
@@ -488,40 +495,76 @@ def _writable(store: WorldStore, audience_id: str) -> dict[str, Any]:
 _STRONG = ("EMAIL_SHA256", "EMAIL", "PHONE_SHA256", "PHONE", "MADID", "EXTERN_ID")
 
 
+def _number(value: Any) -> float | None:
+    """A LOOKALIKE_VALUE as Meta takes it: a non-negative integer or float."""
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        return None
+    try:
+        number = float(value)
+    except ValueError:
+        return None
+    return number if number >= 0 and math.isfinite(number) else None
+
+
 def _rows_of(
-    params: dict[str, str],
-) -> tuple[list[list[tuple[str, str]]], int, dict[str, str], int]:
-    """The `payload` parameter -> (per valid row, its (schema key, hash) pairs; rows
-    received; invalid samples; invalid rows). Every key is expected hashed: a value
-    that is not 64 lowercase hex makes its row invalid (and is sampled, as Graph does)."""
+    params: dict[str, str], audience: dict[str, Any], *, adding: bool
+) -> tuple[list[list[tuple[str, str]]], list[float | None], int, dict[str, str], int]:
+    """The `payload` parameter -> (per valid row, its (schema key, hash) pairs; the
+    row's LOOKALIKE_VALUE, aligned; rows received; invalid samples; invalid rows).
+    Every key but LOOKALIKE_VALUE is expected hashed: a value that is not 64
+    lowercase hex makes its row invalid (and is sampled, as Graph does)."""
     payload = _json_param(params, "payload")
     schema = payload.get("schema") if isinstance(payload, dict) else None
     data = payload.get("data") if isinstance(payload, dict) else None
     if isinstance(schema, str):
         schema = [schema]
         data = [[v] if not isinstance(v, list) else v for v in (data or [])]
-    if not schema or not isinstance(data, list) or not set(schema) <= _SCHEMA_KEYS:
+    if (
+        not schema
+        or not isinstance(data, list)
+        or not set(schema) <= _SCHEMA_KEYS | {VALUE_KEY}
+        or set(schema) == {VALUE_KEY}
+    ):
         raise ApiError(400, "invalid", "Invalid payload: schema and data are required", "payload")
+    value_based = bool(audience["payload"].get("is_value_based"))
+    if VALUE_KEY in schema and not value_based:
+        raise ApiError(
+            400,
+            "invalid",
+            "LOOKALIKE_VALUE is only allowed in the schema of a value-based custom audience",
+            "payload",
+        )
+    if value_based and adding and VALUE_KEY not in schema:
+        raise ApiError(
+            400,
+            "invalid",
+            "A value-based custom audience needs LOOKALIKE_VALUE in the schema",
+            "payload",
+        )
     if len(data) > 10000:
         raise ApiError(
             400, "invalid", "The number of users in the payload exceeds the limit of 10000"
         )
     rows: list[list[tuple[str, str]]] = []
+    values: list[float | None] = []
     invalid: dict[str, str] = {}
     n_invalid = 0
     for row in data:
         if not isinstance(row, list) or len(row) != len(schema):
             n_invalid += 1
             continue
-        pairs = [(k, str(v)) for k, v in zip(schema, row, strict=True) if v not in (None, "")]
+        cells = dict(zip(schema, row, strict=True))
+        value = _number(cells.pop(VALUE_KEY)) if VALUE_KEY in cells else None
+        pairs = [(k, str(v)) for k, v in cells.items() if v not in (None, "")]
         bad = [v for _, v in pairs if not _HEX64.fullmatch(v)]
-        if bad or not pairs:
+        if bad or not pairs or (VALUE_KEY in schema and value is None):
             n_invalid += 1
             if bad and len(invalid) < 10:
                 invalid[bad[0]] = "Invalid format: expected a SHA-256 hex digest"
             continue
         rows.append(pairs)
-    return rows, len(data), invalid, n_invalid
+        values.append(value)
+    return rows, values, len(data), invalid, n_invalid
 
 
 def _member(pairs: list[tuple[str, str]]) -> tuple[str, str]:
@@ -552,14 +595,28 @@ def _touch(store: WorldStore, audience: dict[str, Any]) -> None:
     )
 
 
+def _keep_values(
+    store: WorldStore,
+    audience_id: str,
+    members: list[tuple[str, str]],
+    values: list[float | None],
+) -> None:
+    """Record each member's LOOKALIKE_VALUE (value-based audiences; a member
+    uploaded again takes its new value)."""
+    pairs = zip(members, values, strict=True)
+    store.set_member_values(P, audience_id, [(t, k, v) for (t, k), v in pairs if v is not None])
+
+
 def _change_users(ctx: Ctx, audience_id: str, *, add: bool) -> Response:
     store = ctx.store
     audience = _writable(store, audience_id)
     params = _params(ctx)
-    rows, received, invalid, n_invalid = _rows_of(params)
+    rows, values, received, invalid, n_invalid = _rows_of(params, audience, adding=add)
     with store.transaction():
         if add:
-            store.add_members(P, audience_id, [_member(r) for r in rows])
+            members = [_member(r) for r in rows]
+            store.add_members(P, audience_id, members)
+            _keep_values(store, audience_id, members, values)
         else:
             store.remove_members(P, audience_id, [m for r in rows for m in _matches(r)])
         _touch(store, audience)
@@ -599,7 +656,7 @@ def replace_users(ctx: Ctx, version: str, audience_id: str) -> Response:
             400, "invalid", "session needs an integer session_id and batch_seq", "session"
         ) from exc
     last = bool(session.get("last_batch_flag"))
-    rows, received, invalid, n_invalid = _rows_of(params)
+    rows, values, received, invalid, n_invalid = _rows_of(params, audience, adding=True)
     with store.transaction():
         expected = store.replace_session_next(P, audience_id, session_id)
         if expected is None:
@@ -618,7 +675,9 @@ def replace_users(ctx: Ctx, version: str, audience_id: str) -> Response:
                 graph_code=2650,
                 graph_extra={"error_subcode": 1870147},
             )
-        store.stage_replace(P, audience_id, session_id, seq, [_member(r) for r in rows])
+        members = [_member(r) for r in rows]
+        store.stage_replace(P, audience_id, session_id, seq, members)
+        _keep_values(store, audience_id, members, values)
         if last:
             store.finish_replace(P, audience_id, session_id)
         _touch(store, audience)

@@ -150,7 +150,7 @@ def test_audiences_are_paged_until_the_name_is_found() -> None:
         json={"data": [{"id": "1", "name": "x"}], "paging": {"next": f"{AUDIENCES}?after=abc"}},
         match=[
             responses.matchers.query_param_matcher(
-                {"fields": "id,name,operation_status", "limit": "100"}
+                {"fields": "id,name,operation_status,is_value_based", "limit": "100"}
             )
         ],
     )
