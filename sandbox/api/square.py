@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import re
 from typing import Any
 
 from sandbox.api.base import (
@@ -28,6 +29,7 @@ from sandbox.api.base import (
     parse_time,
     save_record,
 )
+from sandbox.store import Record
 
 P = "square"
 
@@ -405,3 +407,232 @@ def add_group(ctx: Ctx, customer_id: str, group_id: str) -> Response:
 @API.route("DELETE", r"/v2/customers/(?P<customer_id>[^/]+)/groups/(?P<group_id>[^/]+)", write=True)
 def remove_group(ctx: Ctx, customer_id: str, group_id: str) -> Response:
     return _change_group(ctx, customer_id, group_id, add=False)
+
+
+# -- customer custom attributes --------------------------------------------------
+# CustomerCustomAttributes in api.json: definitions (ListCustomerCustomAttributeDefinitions
+# `GET /v2/customers/custom-attribute-definitions`, limit 1..100 default 20, `cursor`;
+# CreateCustomerCustomAttributeDefinition `POST` on the same path), values
+# (BulkUpsertCustomerCustomAttributes `POST /v2/customers/custom-attributes/bulk-upsert`,
+# a map of 1 to 25 upserts answered by a map with the same ids, each holding either
+# `customer_id` + `custom_attribute` or `errors`; ListCustomerCustomAttributes
+# `GET /v2/customers/{customer_id}/custom-attributes`; DeleteCustomerCustomAttribute
+# `DELETE /v2/customers/{customer_id}/custom-attributes/{key}`). Definitions are stored
+# as `customer_custom_attribute_definitions` records (id = key), values as
+# `customer_custom_attributes` records (id = "<customer_id>:<key>").
+DEFINITIONS = "customer_custom_attribute_definitions"
+ATTRIBUTES = "customer_custom_attributes"
+_SCHEMA_BASE = (
+    "https://developer-production-s.squarecdn.com/schemas/v1/common.json#squareup.common."
+)
+_VALUE_TYPES = ("String", "Number", "Boolean")
+_VISIBILITIES = ("VISIBILITY_HIDDEN", "VISIBILITY_READ_ONLY", "VISIBILITY_READ_WRITE_VALUES")
+_ATTRIBUTE_KEY = re.compile(r"[a-zA-Z0-9._-]{1,60}")
+_NUMBER = re.compile(r"-?\d+(\.\d{1,5})?")
+BULK_UPSERT_MAX = 25
+
+
+def _page_args(ctx: Ctx, default: int, maximum: int) -> tuple[int, str | None]:
+    raw = ctx.request.arg("limit")
+    try:
+        limit = int(raw) if raw is not None else default
+    except ValueError as exc:
+        raise ApiError(400, "EXPECTED_INTEGER", "Expected an integer", "limit") from exc
+    if not 1 <= limit <= maximum:
+        raise ApiError(400, "INVALID_VALUE", f"`limit` must be between 1 and {maximum}", "limit")
+    return ctx.page_limit(limit), ctx.request.arg("cursor")
+
+
+@API.route("GET", r"/v2/customers/custom-attribute-definitions")
+def list_attribute_definitions(ctx: Ctx) -> Response:
+    limit, token = _page_args(ctx, 20, 100)
+    after = _cursor({"cursor": token}, "definitions") if token else None
+    rows, more = keyset_page(
+        ctx.store, P, DEFINITIONS, order=[("id", "asc")], limit=limit, after=after
+    )
+    return _result(rows, more, "custom_attribute_definitions", "definitions", DEFINITIONS)
+
+
+def _value_type(definition: dict[str, Any]) -> str | None:
+    ref = (definition.get("schema") or {}).get("$ref")
+    if isinstance(ref, str) and ref.startswith(_SCHEMA_BASE):
+        kind = ref[len(_SCHEMA_BASE) :]
+        return kind if kind in _VALUE_TYPES else None
+    return None
+
+
+@API.route("POST", r"/v2/customers/custom-attribute-definitions", write=True)
+def create_attribute_definition(ctx: Ctx) -> Response:
+    body = _body(ctx)
+    definition = body.get("custom_attribute_definition")
+    if not isinstance(definition, dict):
+        raise ApiError(
+            400,
+            "MISSING_REQUIRED_PARAMETER",
+            "Missing required parameter custom_attribute_definition",
+            "custom_attribute_definition",
+        )
+    key = definition.get("key")
+    if not isinstance(key, str) or not _ATTRIBUTE_KEY.fullmatch(key):
+        raise ApiError(400, "INVALID_VALUE", "Invalid custom attribute key", "key")
+    if _value_type(definition) is None:
+        raise ApiError(400, "INVALID_VALUE", "The schema is not a supported data type", "schema")
+    visibility = definition.get("visibility", "VISIBILITY_HIDDEN")
+    if visibility not in _VISIBILITIES:
+        raise ApiError(400, "INVALID_ENUM_VALUE", "Invalid visibility", "visibility")
+    if visibility != "VISIBILITY_HIDDEN" and not (
+        definition.get("name") and definition.get("description")
+    ):
+        raise ApiError(
+            400,
+            "MISSING_REQUIRED_PARAMETER",
+            "name and description are required unless visibility is VISIBILITY_HIDDEN",
+            "name",
+        )
+    store = ctx.store
+    with store.transaction():
+        existing = store.get_record(P, DEFINITIONS, key)
+        if existing is not None and not existing.deleted:
+            raise ApiError(
+                409, "CONFLICT", f"A custom attribute definition with key `{key}` already exists"
+            )
+        name = definition.get("name")
+        if name and store.named(P, DEFINITIONS, name):
+            raise ApiError(409, "CONFLICT", f"A definition named `{name}` already exists", "name")
+        now = store.now()  # 2022-04-26T15:27:30Z, as Square's examples
+        payload = {
+            "key": key,
+            "schema": definition["schema"],
+            **{k: definition[k] for k in ("name", "description") if definition.get(k)},
+            "visibility": visibility,
+            "version": 1,
+            "updated_at": now,
+            "created_at": now,
+        }
+        save_record(store, P, DEFINITIONS, key, payload)
+    return Response(200, {"custom_attribute_definition": payload})
+
+
+def _valid_value(kind: str, value: Any) -> bool:
+    """Square's value data types: String a string, Number a string holding a
+    number with at most 5 decimals, Boolean true/false."""
+    if kind == "String":
+        return isinstance(value, str) and len(value) <= 1000
+    if kind == "Number":
+        return isinstance(value, str) and bool(_NUMBER.fullmatch(value))
+    return isinstance(value, bool)
+
+
+def _attribute_view(payload: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in payload.items() if k != "customer_id"}
+
+
+def _upsert_one(store: Any, request: Any) -> dict[str, Any]:
+    """One upsert of a bulk request: the stored attribute, or its errors."""
+
+    def failed(status: int, code: str, detail: str, field: str) -> dict[str, Any]:
+        return _errors(status, code, detail, field)
+
+    if not isinstance(request, dict) or not isinstance(request.get("custom_attribute"), dict):
+        return failed(
+            400, "MISSING_REQUIRED_PARAMETER", "custom_attribute is required", "custom_attribute"
+        )
+    customer_id = request.get("customer_id")
+    attribute = request["custom_attribute"]
+    customer = store.get_record(P, "customers", str(customer_id)) if customer_id else None
+    if customer is None or customer.deleted:
+        return failed(
+            404, "NOT_FOUND", f"Customer with ID `{customer_id}` not found.", "customer_id"
+        )
+    key = attribute.get("key")
+    definition = store.get_record(P, DEFINITIONS, str(key)) if key else None
+    if definition is None or definition.deleted:
+        return failed(
+            404, "NOT_FOUND", f"Custom attribute definition with key `{key}` not found.", "key"
+        )
+    kind = _value_type(definition.payload) or "String"
+    if not _valid_value(kind, attribute.get("value")):
+        return failed(400, "INVALID_VALUE", f"The value does not match the {kind} schema", "value")
+    record_id = f"{customer_id}:{key}"
+    current = store.get_record(P, ATTRIBUTES, record_id)
+    live = current is not None and not current.deleted
+    version = int(current.payload.get("version") or 0) if live else 0
+    if attribute.get("version") is not None and int(attribute["version"]) != version:
+        return failed(409, "CONFLICT", "The version does not match the current version", "version")
+    now = store.now()  # 2022-04-26T15:27:30Z, as Square's examples
+    if live and current.payload.get("value") == attribute["value"]:
+        payload = current.payload  # unchanged: no new version
+    else:
+        payload = {
+            "customer_id": str(customer_id),
+            "key": key,
+            "value": attribute["value"],
+            "version": version + 1,
+            "visibility": definition.payload.get("visibility", "VISIBILITY_HIDDEN"),
+            "updated_at": now,
+            "created_at": current.payload.get("created_at", now) if live else now,
+        }
+        save_record(store, P, ATTRIBUTES, record_id, payload)
+    return {"customer_id": str(customer_id), "custom_attribute": _attribute_view(payload)}
+
+
+@API.route("POST", r"/v2/customers/custom-attributes/bulk-upsert", write=True)
+def bulk_upsert_attributes(ctx: Ctx) -> Response:
+    values = _body(ctx).get("values")
+    if not isinstance(values, dict) or not values:
+        raise ApiError(
+            400, "MISSING_REQUIRED_PARAMETER", "Missing required parameter values", "values"
+        )
+    if len(values) > BULK_UPSERT_MAX:
+        raise ApiError(
+            400,
+            "TOO_MANY_MAP_ENTRIES",
+            f"values must contain between 1 and {BULK_UPSERT_MAX} entries",
+            "values",
+        )
+    store = ctx.store
+    with store.transaction():
+        answered = {rid: _upsert_one(store, request) for rid, request in values.items()}
+    return Response(200, {"values": answered})
+
+
+@API.route("GET", r"/v2/customers/(?P<customer_id>[^/]+)/custom-attributes")
+def list_customer_attributes(ctx: Ctx, customer_id: str) -> Response:
+    customer = ctx.store.get_record(P, "customers", customer_id)
+    if customer is None or customer.deleted:
+        raise ApiError(404, "NOT_FOUND", f"Customer with ID `{customer_id}` not found.")
+    limit, token = _page_args(ctx, 20, 100)
+    qk = f"attributes:{customer_id}"
+    rows, more = keyset_page(
+        ctx.store,
+        P,
+        ATTRIBUTES,
+        order=[("id", "asc")],
+        limit=limit,
+        after=_cursor({"cursor": token}, qk) if token else None,
+        where=["json_extract(payload, '$.customer_id') = ?"],
+        params=[customer_id],
+    )
+    body: dict[str, Any] = {}
+    if rows:
+        body["custom_attributes"] = [_attribute_view(r.payload) for r in rows]
+    if more:
+        body["cursor"] = encode_cursor([qk, rows[-1].key])
+    return Response(200, body)
+
+
+@API.route(
+    "DELETE", r"/v2/customers/(?P<customer_id>[^/]+)/custom-attributes/(?P<key>[^/]+)", write=True
+)
+def delete_customer_attribute(ctx: Ctx, customer_id: str, key: str) -> Response:
+    store = ctx.store
+    with store.transaction():
+        current = store.get_record(P, ATTRIBUTES, f"{customer_id}:{key}")
+        if current is None or current.deleted:
+            raise ApiError(
+                404,
+                "NOT_FOUND",
+                f"Custom attribute with key `{key}` not found for `{customer_id}`.",
+            )
+        store.put_records([Record(**{**current.__dict__, "deleted": True})])
+    return Response(200, {})
