@@ -18,12 +18,13 @@ wholesale (Meta) are replaced with exactly the desired rows.
 
 from __future__ import annotations
 
+import functools
 import time
 import uuid
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from connectors.sync.destination import Destination, DestinationRefused, Member, Outcome, Row
 from connectors.sync.diff import checksums, diff
@@ -171,6 +172,28 @@ def split_specs(
     }
 
 
+F = TypeVar("F")
+
+
+def _one_session(run: F) -> F:
+    """Run a whole sync on one warehouse session. Each batch commits twice
+    (marked pending, then recorded), and on DuckDB a transaction outside a
+    session opens the file and checkpoints it on close: ~0.2 s a batch, which
+    for a one-member-a-call vendor (Square groups, Zendesk tags) cost more than
+    the calls themselves. The session still hands the file back every few
+    seconds between transactions (Warehouse.session), and each batch still
+    commits on its own, so a crash loses nothing the engine recorded."""
+
+    @functools.wraps(run)  # type: ignore[arg-type]
+    def in_session(*args: Any, **kwargs: Any) -> Any:
+        warehouse = kwargs["warehouse"] if "warehouse" in kwargs else args[3]
+        with warehouse.session():
+            return run(*args, **kwargs)  # type: ignore[operator]
+
+    return in_session  # type: ignore[return-value]
+
+
+@_one_session
 def run_sync(
     spec: SyncSpec,
     desired_rows: Iterable[Row],
