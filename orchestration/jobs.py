@@ -6,6 +6,10 @@
   the Shopify streams a cart needs, the models between them and the two cart
   audiences, and those audiences' syncs; yesterday's identity and customers
   are reused;
+- `hourly_leads`: social leads to email, fast: the Meta leads (and Klaviyo
+  profiles, whose consent the gate must know) land, the leads are resolved
+  into people, consent and suppressions are rebuilt, and the new-leads list
+  and the lead subscriptions are synced, so a lead hears from us within the hour;
 - `weekly_reconcile`: every sync with `reconcile: true`, re-reading each
   destination's membership and repairing drift (someone edited it by hand).
 """
@@ -35,6 +39,16 @@ CART_MODELS = (
     "cart_abandoners cart_abandoners_followup"
 )
 CART_AUDIENCES = ("cart_abandoners", "cart_abandoners_followup")
+
+# The lead path: a lead is a new person, so unlike the cart path it rebuilds
+# identity and the customers mart (every other staging model is incremental and
+# has nothing new), and the suppression lists the gate reads: the consent a lead
+# gave, or a newer refusal, must be known before the lead is sent.
+LEAD_STREAMS = (("meta_ads", "leads"), ("klaviyo", "profiles"))
+LEAD_AUDIENCES = ("new_social_leads", "social_lead_subscriptions")
+LEAD_MODELS = " ".join(
+    [f"+{m}" for m in LEAD_AUDIENCES] + ["suppress_email_unconsented", "suppress_erased"]
+)
 
 
 def _sync_keys(models: tuple[str, ...] | None = None) -> list[AssetKey]:
@@ -68,6 +82,15 @@ intraday_carts = define_asset_job(
     | AssetSelection.assets(*_sync_keys(CART_AUDIENCES)),
     description="The time-sensitive path: abandoned checkouts -> cart abandoners -> their syncs.",
 )
+hourly_leads = define_asset_job(
+    "hourly_leads",
+    selection=AssetSelection.assets(*[AssetKey(["raw", p, s]) for p, s in LEAD_STREAMS])
+    | PYTHON_PREP
+    | build_dbt_asset_selection([omnihub_dbt_models], dbt_select=LEAD_MODELS)
+    | AssetSelection.assets(*_sync_keys(LEAD_AUDIENCES)),
+    description="Social leads to email within the hour: Meta leads -> identity, consent -> "
+    "the new-leads list and the subscriptions of the forms that captured consent.",
+)
 weekly_reconcile = define_asset_job(
     "weekly_reconcile",
     selection=SYNCS,
@@ -78,5 +101,5 @@ weekly_reconcile = define_asset_job(
     "added there by hand), then sends what changed.",
 )
 
-JOBS = [daily, ingest, transform, activate, report, intraday_carts, weekly_reconcile]
+JOBS = [daily, ingest, transform, activate, report, intraday_carts, hourly_leads, weekly_reconcile]
 defs = Definitions(jobs=JOBS)

@@ -1,11 +1,11 @@
 {#- Play 1, the consent half: every Meta lead whose form captured email
     consent ("yes" to the consent question), subscribed to email marketing in
     Klaviyo with the time they gave it. Never anyone else: no consent on the
-    form, no row. Nobody unsubscribed or bounced anywhere either
-    (suppress_email_unsubscribed): Klaviyo's subscribe lifts an unsubscribe,
-    and turning a refusal back into consent is the explicit re-subscription
-    command's job, never a sync's. One row per customer, their newest
-    consenting form. -#}
+    form, no row. Nobody who ever unsubscribed from email on any platform
+    either, nor anyone bounced or unsubscribed now (suppress_email_unsubscribed):
+    Klaviyo's subscribe lifts an unsubscribe, and turning a refusal back into
+    consent is the explicit re-subscription command's job, never a sync's. One
+    row per customer, their newest consenting form. -#}
 with
 
 consents as (
@@ -32,6 +32,14 @@ customers as (
 
 ),
 
+refused as (
+
+    select distinct customer_id
+    from {{ ref('int_customers__consent_signals') }}
+    where channel = 'email' and state = 'unsubscribed'
+
+),
+
 final as (
 
     -- the address the form captured: that is the one the consent is for
@@ -52,6 +60,7 @@ final as (
     inner join customers on customers.customer_id = consents.customer_id
     where consents.newest = 1
         and consents.email is not null
+        and customers.customer_id not in (select customer_id from refused)
         and {{ not_suppressed(['suppress_email_unsubscribed']) }}
 
 )
