@@ -1,10 +1,12 @@
 """Klaviyo source streams: JSON:API lists paged by `links.next`.
 
 Incremental streams filter on their change time and sort by it ascending
-(profiles: `updated`, events: `datetime`), so the committed cursor after each
-page is simply the newest time seen minus a lookback: a crash resumes there,
-and a record changed while we page moves to the end of the traversal instead
-of being skipped. Records re-read inside the lookback are deduped in staging.
+(profiles: `updated`, events: `datetime`). After each page the committed
+cursor holds the next page's link, so a crash resumes at exactly that page;
+after the last page it holds the newest time seen minus a lookback, where the
+next run starts (a record changed while we page moves to the end of the
+traversal instead of being skipped; records re-read inside the lookback are
+deduped in staging).
 Lists and metrics are small and read whole each run.
 """
 
@@ -64,6 +66,10 @@ class KlaviyoStream:
 
     def pages(self, cursor: dict[str, Any] | None) -> Iterator[Page]:
         since = (cursor or {}).get("since")
+        # a run that died mid-stream left the next page's link: resume exactly
+        # there (Klaviyo's page cursors are positions in the sorted result, not
+        # sessions), so a crash re-reads nothing and skips nothing
+        resume_url = (cursor or {}).get("next")
         params: list[tuple[str, str]] = list(self.endpoint.params)
         field = self.endpoint.time_field
         if field:
@@ -71,8 +77,8 @@ class KlaviyoStream:
             if since:
                 params.append(("filter", f"greater-than({field},{since})"))
         floor = parse_ts(since)
-        newest: datetime | None = None
-        url: str | None = self.endpoint.path
+        newest: datetime | None = parse_ts((cursor or {}).get("newest"))
+        url: str | None = resume_url or self.endpoint.path
         while url:
             response = self.client.get(url, params=params if url == self.endpoint.path else None)
             try:
@@ -91,7 +97,14 @@ class KlaviyoStream:
                     newest = record.updated_at
             url = links.get("next")
             next_cursor: dict[str, Any] = {"since": since} if since else {}
-            if field and newest is not None:
+            if field and url:
+                # mid-stream: this run's filter, where its next page is, the newest seen
+                next_cursor["next"] = url
+                if newest is not None:
+                    next_cursor["newest"] = iso(newest)
+            elif field and newest is not None:
+                # the stream's end: the next run starts a lookback before the newest
+                # change seen, for late updates (re-reads are deduped in staging)
                 resume = newest - self.lookback
                 # never move the cursor backwards (an empty or old page keeps it)
                 next_cursor = {"since": iso(max(resume, floor) if floor else resume)}

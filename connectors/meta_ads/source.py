@@ -5,7 +5,8 @@
   window. Meta restates recent days as conversions attribute, so every run
   re-pulls the last `META_INSIGHTS_RESTATE_DAYS` (default 3) days before the
   last date already landed; rows are keyed `{campaign_id}:{date_start}` and
-  staging keeps the latest load of each.
+  staging keeps the latest load of each. Mid-window the cursor holds the next
+  page's link, so a crash resumes at that page rather than re-pulling the window.
 - leads: for each lead form of the Page (`/{page_id}/leadgen_forms`),
   `/{form_id}/leads` filtered on `time_created` after the form's cursor minus
   a lookback. The form's cursor moves only when that form was read to the end.
@@ -44,12 +45,22 @@ def _data(response: Any, stream: str) -> tuple[list[Any], str | None]:
 
 
 def _walk(client: HttpClient, path: str, params: dict[str, Any], stream: str) -> Iterator[list]:
+    for data, _next in _walk_from(client, path, params, stream):
+        yield data
+
+
+def _walk_from(
+    client: HttpClient, path: str, params: dict[str, Any] | None, stream: str
+) -> Iterator[tuple[list, str | None]]:
+    """Each page with the link to the one after it (None after the last). A
+    `paging.next` link carries every parameter and its `after` cursor, so a run
+    can be resumed from one (Graph API: Using the Graph API > Paginated Results)."""
     url: str | None = path
     query: dict[str, Any] | None = params
     while url:
         data, url = _data(client.get(url, params=query), stream)
-        query = None  # `paging.next` carries every parameter
-        yield data
+        query = None
+        yield data, url
 
 
 def _with_last(pages: Iterator[list]) -> Iterator[tuple[list, bool]]:
@@ -105,8 +116,17 @@ class Insights:
             "limit": 500,
         }
         newest = last
-        pages = _walk(self.client, f"act_{self.account}/insights", params, self.name)
-        for data, final in _with_last(pages):
+        resume = (cursor or {}).get("next")
+        if resume:
+            # a run that died mid-window: go on from the page it had reached
+            newest = (cursor or {}).get("newest") or last
+        pages = _walk_from(
+            self.client,
+            resume or f"act_{self.account}/insights",
+            None if resume else params,
+            self.name,
+        )
+        for data, next_url in pages:
             records, bad = split_valid(
                 data,
                 id_of=lambda r: (
@@ -119,9 +139,13 @@ class Insights:
             for record in records:
                 day = record.id.split(":", 1)[1]
                 newest = max(newest or day, day)
-            yield Page(
-                records, bad, {"last_date": newest} if final and newest else dict(cursor or {})
-            )
+            if next_url:
+                mid: dict[str, Any] = {"next": next_url, "newest": newest}
+                if last:
+                    mid["last_date"] = last
+                yield Page(records, bad, mid)
+            else:
+                yield Page(records, bad, {"last_date": newest} if newest else {})
 
 
 @dataclass
