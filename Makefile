@@ -52,14 +52,11 @@ format: install
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
-## bench: benchmarks that print figures (see benchmarks/); installs the peers they compare with
+## bench: every benchmark at 100k and 1M people into benchmarks/RESULTS.md (hours; SIZES="100000" for less)
+SIZES ?= 100000 1000000
 bench: manifest
 	$(PY) -m pip install --quiet --disable-pip-version-check -c requirements.lock -e ".[dev,bench]"
-	$(PY) benchmarks/generate_world.py --people 1000 100000
-	$(PY) benchmarks/ingest.py --people 100000
-	$(PY) benchmarks/normalization_agreement.py --people 100000
-	$(PY) benchmarks/identity_quality.py --people 100000 --seed 7 11 23
-	$(PY) benchmarks/build.py --people 100000 --targets duckdb postgres
+	$(PY) benchmarks/suite.py --sizes $(SIZES)
 
 clean:
 	rm -rf data dbt_project/target dbt_project/logs
