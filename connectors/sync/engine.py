@@ -105,6 +105,7 @@ class SyncResult:
                 "drift_forgotten": self.drift_forgotten,
                 "drift_removed": self.drift_removed,
                 "refused": self.refused,
+                "duration_s": round(self.duration_s, 3),
                 **self.destination_report,
             },
         }
