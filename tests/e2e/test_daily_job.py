@@ -1,16 +1,23 @@
-"""The first slice end to end through the real Dagster job: Shopify customers from
-the emulator -> raw -> dbt (staging, audience, tests as checks) -> Shopify tags."""
+"""The daily job end to end through the real Dagster job: every platform from the
+emulator -> raw -> dbt (tests as checks) -> every sync. Then every destination
+object holds exactly its audience after the gate, and a rerun writes nothing
+anywhere. Runs on DuckDB with Dagster in memory, and on PostgreSQL with
+Dagster's own storage on PostgreSQL too."""
 
 from __future__ import annotations
 
 import json
+import os
 
 import pytest
 import sqlalchemy as sa
 from dagster import DagsterInstance
 
+from orchestration.instance import PG_URL_ENV
 from sandbox.server import EmulatorServer
 from sandbox.store import WorldStore
+from tests.e2e.activation import PLATFORMS, run_job, write_calls
+from tests.integration.destinations import memberships
 from warehouse import Warehouse
 
 pytestmark = pytest.mark.slow
@@ -85,3 +92,43 @@ def test_slice_lands_builds_and_syncs_exactly_the_audience(sandbox_env: Emulator
     writes_after_first = len(_tag_writes(sandbox_env))
     _run_daily()
     assert len(_tag_writes(sandbox_env)) == writes_after_first
+
+
+def test_every_destination_holds_exactly_its_audience_and_a_rerun_writes_nothing(
+    sandbox_env: EmulatorServer,
+    dagster_instance: DagsterInstance,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    with WorldStore(sandbox_env.world_dir) as world:
+        monkeypatch.setenv("OMNIHUB_AS_OF", world.now())  # windows do not move between runs
+    first = run_job(dagster_instance, "daily")
+
+    wh = Warehouse.from_env()
+    with WorldStore(sandbox_env.world_dir) as world:
+        found = memberships(wh, world, sandbox_env.env())
+    wrong = [m.explain() for m in found if not m.holds()]
+    assert not wrong, wrong
+    # every kind of destination object was really checked, with people in it
+    checked = {m.kind for m in found if m.expected}
+    assert {k[0] for k in checked} == set(PLATFORMS), checked
+    assert sum(len(m.expected) for m in found) >= 100
+
+    writes = write_calls(sandbox_env)
+    assert all(writes[p] for p in PLATFORMS), writes  # the first run did write everywhere
+    second = run_job(dagster_instance, "daily")
+    assert write_calls(sandbox_env) == writes  # not a single write call, at any platform
+
+    # the runs are where the instance keeps them: on PostgreSQL, in its tables
+    recorded = {r.run_id for r in dagster_instance.get_runs()}
+    assert {first.run_id, second.run_id} <= recorded
+    if os.environ.get("OMNIHUB_WAREHOUSE_URL"):
+        from dagster_postgres import PostgresRunStorage
+
+        assert isinstance(dagster_instance.run_storage, PostgresRunStorage)
+        engine = sa.create_engine(
+            os.environ[PG_URL_ENV].replace("postgresql://", "postgresql+psycopg://", 1)
+        )
+        with engine.connect() as conn:
+            in_pg = set(conn.execute(sa.text("select run_id from runs")).scalars())
+        engine.dispose()
+        assert {first.run_id, second.run_id} <= in_pg
