@@ -74,6 +74,9 @@ def klaviyo_error(exc: ClientError) -> str:
 class KlaviyoDestination(HttpDestination):
     """Profile resolution shared by every Klaviyo object."""
 
+    # the profile id Klaviyo assigned on import and ingest later reports back
+    ref_fields = (PROFILE_ID,)
+
     def __init__(self, client: HttpClient, spec: SyncSpec, batch_size: int) -> None:
         super().__init__(client, spec.key, batch_size)
         self.spec = spec

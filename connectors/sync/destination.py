@@ -72,6 +72,11 @@ class Destination:
     key: str
     batch_size: int = 100
     api_calls: int = 0
+    ref_fields: tuple[str, ...] = ()
+    """Fields that only say where the member lives at the destination (a
+    Klaviyo profile id the destination itself assigned), not what to write:
+    they stay out of the change checksum, so learning a member's ref on the
+    next ingest is not a change that sends the row again."""
 
     def add(self, rows: Sequence[Row]) -> list[Outcome]:
         raise NotImplementedError

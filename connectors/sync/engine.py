@@ -222,7 +222,8 @@ def run_sync(
             result.skipped += 1  # not known at this destination
             continue
         desired[str(key)] = row
-    sums = dict(zip(desired, checksums(desired.values(), spec.fields), strict=True))
+    content = [f for f in spec.fields if f not in destination.ref_fields]
+    sums = dict(zip(desired, checksums(desired.values(), content), strict=True))
 
     state.start(result.sync_id, spec.name, trigger, dry_run)
     error: str | None = None

@@ -151,6 +151,22 @@ def test_sync_converges_and_rerun_sends_nothing(wh: Warehouse) -> None:
     assert changed.planned_updates == 3 and sorted(dest.updated) == ["2", "3", "4"]
 
 
+def test_learning_a_members_ref_is_not_a_change(wh: Warehouse) -> None:
+    """A profile the destination created on the first sync comes back on the
+    next ingest with its id in the row; that is where the member lives, not
+    something to write, so the rerun sends nothing (the e2e rerun at Klaviyo)."""
+    spec = SyncSpec("aud__ref", "fake", "tag", "vip", "mirror", "id", ("email", "profile_id"))
+    dest = FakeDestination()
+    dest.ref_fields = ("profile_id",)
+    run_sync(spec, _rows(1, 2), dest, wh)
+    calls = dest.api_calls
+    learned = [{**row, "profile_id": f"P{row['id']}"} for row in _rows(1, 2)]
+    again = run_sync(spec, learned, dest, wh)
+    assert again.planned_updates == 0 and dest.api_calls == calls
+    changed = run_sync(spec, [{**r, "email": "new@example.com"} for r in learned], dest, wh)
+    assert changed.planned_updates == 2  # what is written still counts
+
+
 def test_dry_run_plans_and_calls_nothing(wh: Warehouse) -> None:
     dest = FakeDestination()
     plan = run_sync(SPEC, _rows(1, 2, 3), dest, wh, dry_run=True)
