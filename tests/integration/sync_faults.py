@@ -74,7 +74,7 @@ def _meta_rows(world: WorldStore, n: int) -> list[dict[str, Any]]:
 
 
 # -- what the platform holds ---------------------------------------------------------
-def _klaviyo_held(name: str) -> Callable[[WorldStore], set[str]]:
+def klaviyo_held(name: str) -> Callable[[WorldStore], set[str]]:
     def held(world: WorldStore) -> set[str]:
         lists = world.named("klaviyo", "lists", name)
         assert len(lists) <= 1, f"Klaviyo list {name} created {len(lists)} times"
@@ -83,7 +83,7 @@ def _klaviyo_held(name: str) -> Callable[[WorldStore], set[str]]:
     return held
 
 
-def _meta_held(name: str) -> Callable[[WorldStore], set[str]]:
+def meta_held(name: str) -> Callable[[WorldStore], set[str]]:
     def held(world: WorldStore) -> set[str]:
         ids = world.audiences_named("meta_ads", name)
         assert len(ids) <= 1, f"Meta audience {name} created {len(ids)} times"
@@ -164,7 +164,7 @@ CASES: dict[str, Case] = {
         3,
         _ids("klaviyo", "profiles", "klaviyo_profile_id"),
         lambda row: str(row["klaviyo_profile_id"]),
-        _klaviyo_held("omnihub-faults"),
+        klaviyo_held("omnihub-faults"),
         _klaviyo_added,
     ),
     "meta_ads": Case(
@@ -173,7 +173,7 @@ CASES: dict[str, Case] = {
         3,
         _meta_rows,
         lambda row: sha(str(row["email"]).strip().lower()),
-        _meta_held("omnihub-faults"),
+        meta_held("omnihub-faults"),
         _meta_added,
     ),
     "square": Case(
