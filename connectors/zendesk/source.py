@@ -58,6 +58,8 @@ class IncrementalExport:
         path = f"api/v2/incremental/{self.name}/cursor.json"
         while True:
             params: dict[str, Any] = {"per_page": EXPORT_PAGE}
+            if self.name == "tickets":  # first reply / resolution times (Ticket Metrics)
+                params["include"] = "metric_sets"
             if after:
                 params["cursor"] = after
             else:

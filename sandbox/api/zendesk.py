@@ -156,8 +156,12 @@ def _incremental(ctx: Ctx, stream: str) -> Response:
         include_deleted=include_deleted,
     )
     items = []
+    # Ticket Metrics ride along only when asked for (`include=metric_sets`).
+    sideloads = set((req.arg("include") or "").split(","))
     for r in rows:
         item = r.payload
+        if "metric_set" in item and "metric_sets" not in sideloads:
+            item = {k: v for k, v in item.items() if k != "metric_set"}
         if r.deleted:
             item = {**item, "active": False} if stream == "users" else {**item, "status": "deleted"}
         items.append(item)
@@ -169,6 +173,8 @@ def _incremental(ctx: Ctx, stream: str) -> Response:
     query: list[tuple[str, Any]] = [("cursor", cursor)]
     if req.arg("per_page"):
         query.append(("per_page", req.arg("per_page")))
+    if req.arg("include"):
+        query.append(("include", req.arg("include")))
     url = f"{req.base_url}/api/v2/incremental/{stream}/cursor.json"
     body = {
         stream: items,

@@ -34,7 +34,7 @@ create table if not exists people (
 
 # Bumped whenever the same (seed, people) would produce a different world, so
 # cached worlds (benchmarks keep them under data/bench/) are not reused stale.
-GENERATOR_VERSION = 4  # v4: more email link topics, Viewed Product SKU/URL/Price
+GENERATOR_VERSION = 5  # v5: Zendesk tickets carry their Ticket Metrics (metric_set)
 
 
 @dataclass
@@ -282,6 +282,9 @@ def _advance_one_day(world_dir: Path) -> AdvanceInfo:
             ticket.update(status="solved", updated_at=at.strftime("%Y-%m-%dT%H:%M:%SZ"))
             current = world.get_record("zendesk", "tickets", tid)
             assert current is not None
+            ticket["metric_set"] = zendesk.metric_set(
+                ticket, zendesk.parse_z(ticket["created_at"]), at, seed
+            )
             records.append(
                 Record("zendesk", "tickets", tid, current.created_at, format_ts(at), ticket)
             )

@@ -1,13 +1,15 @@
 """Zendesk Support objects: end users, tickets, satisfaction ratings.
 
 Shapes per the Zendesk Support API reference (Users, Tickets, Satisfaction
-Ratings; incremental exports return the same objects).
+Ratings; incremental exports return the same objects). Each ticket carries its
+Ticket Metrics object as `metric_set`, the way the incremental ticket export
+side-loads it with `include=metric_sets` (the emulator drops it otherwise).
 """
 
 from __future__ import annotations
 
 import random
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from sandbox.store import Record
 from sandbox.world.context import WorldContext, iso_z, record
@@ -29,6 +31,49 @@ Truth = tuple[str, str, str, int]
 
 def user_id(person_id: int) -> int:
     return 360_000_000_000 + person_id
+
+
+def _minutes(start: datetime, end: datetime) -> int:
+    return int((end - start).total_seconds() // 60)
+
+
+def metric_set(payload: dict, created: datetime, solved: datetime | None, seed: int) -> dict:
+    """A Zendesk Ticket Metrics object for the ticket: the first agent reply
+    (none while the ticket is new) and, once solved, the full resolution time in
+    calendar minutes. Drawn from an RNG of its own (seeded by world seed and
+    ticket id) so adding it moves no other random draw of the world."""
+    tid = payload["id"]
+    rng = random.Random(f"zendesk-metric-set:{seed}:{tid}")
+    updated = parse_z(payload["updated_at"])
+    # lognormal first reply around an hour and a half: minutes to a couple of days
+    delay = timedelta(minutes=max(1, int(rng.lognormvariate(4.5, 1.2))))
+    replied: datetime | None = None
+    if payload["status"] != "new":
+        replied = min(created + delay, solved or updated)
+    elif solved is not None:
+        replied = solved
+
+    def calendar(minutes: int | None) -> dict:
+        return {"calendar": minutes, "business": minutes}
+
+    return {
+        "id": 7_000_000 + tid,
+        "url": f"https://omnihub.zendesk.com/api/v2/ticket_metrics/{7_000_000 + tid}.json",
+        "ticket_id": tid,
+        "created_at": iso_z(created),
+        "updated_at": payload["updated_at"],
+        "replies": 0 if replied is None else 1 + rng.randrange(3),
+        "reopens": 0,
+        "initially_assigned_at": iso_z(created),
+        "solved_at": iso_z(solved) if solved else None,
+        "reply_time_in_minutes": calendar(_minutes(created, replied) if replied else None),
+        "first_resolution_time_in_minutes": calendar(_minutes(created, solved) if solved else None),
+        "full_resolution_time_in_minutes": calendar(_minutes(created, solved) if solved else None),
+    }
+
+
+def parse_z(value: str) -> datetime:
+    return datetime.strptime(value, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
 
 
 def ticket(
@@ -57,6 +102,8 @@ def ticket(
         "updated_at": iso_z(updated),
         "satisfaction_rating": None,
     }
+    solved = updated if status in ("solved", "closed") else None
+    payload["metric_set"] = metric_set(payload, at, solved, ctx.seed)
     # A few tickets are deleted (spam, duplicates): the export still lists them.
     deleted = rng.random() < 0.03
     return record(PLATFORM, "tickets", tid, at, updated, payload, deleted), payload
