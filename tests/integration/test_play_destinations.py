@@ -9,14 +9,14 @@ import json
 from urllib.parse import parse_qsl
 
 from connectors.meta_ads.destination import make_destination as meta_destination
-from connectors.square.destination import UPSERTS_PER_CALL
+from connectors.square.destination import SCHEMA_BASE, UPSERTS_PER_CALL
 from connectors.square.destination import make_destination as square_destination
 from connectors.sync.destination import Member
 from connectors.sync.engine import SyncSpec, run_sync
 from sandbox.api.square import ATTRIBUTES, DEFINITIONS
 from sandbox.server import EmulatorServer
 from sandbox.store import WorldStore
-from tests.integration.helpers import world_ids
+from tests.integration.helpers import platform_session, world_ids
 from tests.integration.sync_world import gate_relations, write_calls
 from warehouse import Warehouse
 
@@ -183,3 +183,73 @@ def test_definition_created_meanwhile_is_used(emulator: EmulatorServer, world: W
     assert _attributes(world, customer) == {"loyalty_tier": "gold", "online_lifetime_value": "1"}
     conflicts = [w for w in write_calls(emulator, "square") if w["status"] == 409]
     assert len(conflicts) == 3
+
+
+def test_square_refuses_what_its_reference_refuses(
+    emulator: EmulatorServer, world: WorldStore
+) -> None:
+    """More than 25 upserts, a value not of its definition's type, a definition
+    twice: refused with Square's error shapes, nothing stored."""
+    s = platform_session("square")
+    base = f"{emulator.url}/square/v2/customers"
+    definition = {
+        "key": "tier",
+        "schema": {"$ref": SCHEMA_BASE + "String"},
+        "name": "Tier",
+        "description": "test",
+        "visibility": "VISIBILITY_READ_ONLY",
+    }
+    made = s.post(
+        f"{base}/custom-attribute-definitions", json={"custom_attribute_definition": definition}
+    )
+    assert made.status_code == 200 and made.json()["custom_attribute_definition"]["version"] == 1
+    again = s.post(
+        f"{base}/custom-attribute-definitions", json={"custom_attribute_definition": definition}
+    )
+    assert again.status_code == 409 and again.json()["errors"][0]["code"] == "CONFLICT"
+    customer = world_ids(world, "square", "customers")[0]
+    upsert = {"customer_id": customer, "custom_attribute": {"key": "tier", "value": "gold"}}
+    too_many = s.post(
+        f"{base}/custom-attributes/bulk-upsert",
+        json={"values": {str(i): upsert for i in range(26)}},
+    )
+    assert too_many.status_code == 400 and too_many.json()["errors"][0]["field"] == "values"
+    wrong = {"customer_id": customer, "custom_attribute": {"key": "tier", "value": 7}}
+    answer = s.post(
+        f"{base}/custom-attributes/bulk-upsert", json={"values": {"a": wrong, "b": upsert}}
+    )
+    assert answer.status_code == 200
+    values = answer.json()["values"]
+    assert values["a"]["errors"][0]["code"] == "INVALID_VALUE"
+    assert values["b"]["custom_attribute"] == {
+        **values["b"]["custom_attribute"],
+        "key": "tier",
+        "value": "gold",
+        "version": 1,
+    }
+    listed = s.get(f"{base}/{customer}/custom-attributes").json()["custom_attributes"]
+    assert [(a["key"], a["value"]) for a in listed] == [("tier", "gold")]
+
+
+def test_meta_takes_values_only_on_value_based_audiences(emulator: EmulatorServer) -> None:
+    plain = SyncSpec(
+        "plain", "meta_ads", "custom_audience", "omnihub-plain", "mirror", "customer_id", ("email",)
+    )
+    audience = meta_destination(plain, emulator.env()).audience_id()
+    s = platform_session("meta")
+    payload = {"schema": ["EMAIL", "LOOKALIKE_VALUE"], "data": [[_sha("a@example.com"), 5]]}
+    refused = s.post(
+        f"{emulator.url}/meta/v23.0/{audience}/users", data={"payload": json.dumps(payload)}
+    )
+    assert refused.status_code == 400 and "value-based" in refused.json()["error"]["message"]
+    seed = meta_destination(SEED, emulator.env()).audience_id()
+    missing = {"schema": ["EMAIL"], "data": [[_sha("a@example.com")]]}
+    refused = s.post(
+        f"{emulator.url}/meta/v23.0/{seed}/users", data={"payload": json.dumps(missing)}
+    )
+    assert refused.status_code == 400 and "LOOKALIKE_VALUE" in refused.json()["error"]["message"]
+    negative = {"schema": ["EMAIL", "LOOKALIKE_VALUE"], "data": [[_sha("a@example.com"), -1]]}
+    answer = s.post(
+        f"{emulator.url}/meta/v23.0/{seed}/users", data={"payload": json.dumps(negative)}
+    )
+    assert answer.json()["num_invalid_entries"] == 1

@@ -276,3 +276,14 @@ def test_unsupported_object_field_or_missing_env() -> None:
         )
     with pytest.raises(NotConfigured, match="META_ACCESS_TOKEN"):
         make_destination(SPEC, {})
+
+
+def test_lookalike_value_is_the_only_unhashed_column_and_never_negative() -> None:
+    schema = ["EMAIL", "LOOKALIKE_VALUE"]
+    check_hashed([[_sha("a"), 12.5], [_sha("b"), 0]], schema)
+    with pytest.raises(AssertionError, match="LOOKALIKE_VALUE"):
+        check_hashed([[_sha("a"), -1]], schema)
+    with pytest.raises(AssertionError, match="LOOKALIKE_VALUE"):
+        check_hashed([[_sha("a"), "12.5"]], schema)
+    with pytest.raises(AssertionError, match="un-hashed"):
+        check_hashed([[12.5, _sha("a")]], schema)  # a number where a hash belongs
