@@ -44,17 +44,20 @@ def data_dir(env: Mapping[str, str] | None = None) -> Path:
 
 # One FileLock per database path per process: filelock is re-entrant per
 # instance and thread, so a transaction opened inside `exclusive()` does not
-# deadlock, while other threads and processes wait their turn.
-_LOCKS: dict[str, FileLock] = {}
+# deadlock, while other threads and processes wait their turn. Keyed by pid
+# too: a forked worker (multiprocessing's default on Linux) must build its own,
+# as filelock refuses an instance inherited across fork.
+_LOCKS: dict[tuple[str, int], FileLock] = {}
 _LOCKS_GUARD = threading.Lock()
 
 
 def _file_lock(path: Path) -> FileLock:
     key = str(path.resolve())
     with _LOCKS_GUARD:
-        if key not in _LOCKS:
-            _LOCKS[key] = FileLock(key + ".lock")
-        return _LOCKS[key]
+        mine = (key, os.getpid())
+        if mine not in _LOCKS:
+            _LOCKS[mine] = FileLock(key + ".lock")
+        return _LOCKS[mine]
 
 
 @dataclass

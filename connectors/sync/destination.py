@@ -120,6 +120,17 @@ class Destination:
                 found[str(row[self.key])] = ref in present
         return found
 
+    def present(self, members: Sequence[Member]) -> dict[str, bool] | None:
+        """Like lookup, by ref (for rows the engine no longer has: the people of
+        a batch in doubt who have since left the audience or been erased): is
+        each member (by key) at the destination now? None where the vendor
+        cannot say. Members without a ref are left out of the answer."""
+        refs = self.members()
+        if refs is None:
+            return None
+        held = set(refs)
+        return {m.key: m.ref in held for m in members if m.ref is not None}
+
     def report(self) -> dict[str, Any]:
         """Extra figures for the sync asset's metadata (e.g. Meta's match rate)."""
         return {}

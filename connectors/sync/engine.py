@@ -296,7 +296,12 @@ def _send(
     destination: Destination,
     members: Sequence[Member] = (),
 ) -> None:
-    state.mark_pending(result.sync_id, spec.name, keys, operation)
+    if operation == "remove":
+        refs, people = [m.ref for m in members], [m.customer_id for m in members]
+    else:
+        refs = [destination.ref_of(desired[k]) for k in keys]
+        people = [_customer(desired[k]) for k in keys]
+    state.mark_pending(result.sync_id, spec.name, keys, operation, refs, people)
     if operation == "remove":
         outcomes = destination.remove(members)
     elif operation == "add":
@@ -372,6 +377,24 @@ def _settle_pending(
         if is_present and pending[key] == "add":
             row = desired[key]
             applied.append((key, sums[key], destination.ref_of(row), _customer(row)))
+    # Adds in doubt whose rows this run no longer sends (the people left the
+    # audience, were erased, withdrew consent): if the crashed run's write got
+    # there they are at the destination with nothing in state to take them out.
+    # Recorded as members when the destination has them (or cannot say), they
+    # go the way of any member: removed in mirror mode, and whatever the mode
+    # when their person is gated or gone.
+    unwanted = [
+        m
+        for k, m in state.pending_members(spec.name).items()
+        if pending.get(k) == "add" and k not in desired and k not in confirmed and m.ref
+    ]
+    if unwanted:
+        there = destination.present(unwanted)
+        applied += [
+            (m.key, m.checksum, m.ref, m.customer_id)
+            for m in unwanted
+            if there is None or there.get(m.key)
+        ]
     removed: list[str] = []
     remove_keys = [k for k, op in pending.items() if op == "remove" and k in confirmed]
     if remove_keys:

@@ -40,6 +40,10 @@ _DDL = (
     " sync_name varchar not null, key varchar not null, operation varchar not null,"
     " sync_id varchar not null, recorded_at timestamp not null,"
     " primary key (sync_name, key))",
+    # What a batch in doubt was sent for: a rerun that no longer wants its rows
+    # (the people left, or were erased) still has to find them at the destination.
+    f"alter table {PENDING} add column if not exists destination_ref varchar",
+    f"alter table {PENDING} add column if not exists customer_id varchar",
     f"create table if not exists {AUDIT} ("
     " sync_id varchar primary key, sync_name varchar not null, trigger varchar,"
     " dry_run boolean not null, started_at timestamp not null, finished_at timestamp,"
@@ -90,6 +94,18 @@ class SyncState:
             )
             return dict(rows.all())
 
+    def pending_members(self, sync_name: str) -> dict[str, Member]:
+        """key -> the ref and person a pending row was sent for (checksum empty:
+        nothing was confirmed), as far as they were known before the write."""
+        with self.warehouse.transaction() as conn:
+            rows = fetch_rows(
+                conn,
+                self.warehouse.kind,
+                f"select key, '', destination_ref, customer_id from {PENDING} where sync_name = ?",
+                (sync_name,),
+            )
+        return {row[0]: Member(*row) for row in rows}
+
     def sync_names(self, prefix: str) -> list[str]:
         """Every sync in state whose name starts with prefix (the parts of a split sync)."""
         with self.warehouse.transaction() as conn:
@@ -115,13 +131,30 @@ class SyncState:
             )
 
     def mark_pending(
-        self, sync_id: str, sync_name: str, keys: Sequence[str], operation: str
+        self,
+        sync_id: str,
+        sync_name: str,
+        keys: Sequence[str],
+        operation: str,
+        refs: Sequence[str | None] | None = None,
+        people: Sequence[str | None] | None = None,
     ) -> None:
-        """Written (and committed) before the batch is sent."""
+        """Written (and committed) before the batch is sent, with each row's ref
+        and person where known (key order)."""
         now = utcnow()
         kind = self.warehouse.kind
+        blank = [None] * len(keys)
         with self.warehouse.transaction() as conn:
-            batch = temp_table(conn, kind, "omnihub_batch_keys", {"key": _strings(keys)})
+            batch = temp_table(
+                conn,
+                kind,
+                "omnihub_batch_keys",
+                {
+                    "key": _strings(keys),
+                    "destination_ref": _strings(list(refs) if refs is not None else blank),
+                    "customer_id": _strings(list(people) if people is not None else blank),
+                },
+            )
             conn.execute(
                 sa.text(
                     f"delete from {PENDING} where sync_name = :s "
@@ -131,8 +164,9 @@ class SyncState:
             )
             conn.execute(
                 sa.text(
-                    f"insert into {PENDING} (sync_name, key, operation, sync_id, recorded_at) "
-                    f"select :s, key, :o, :i, :t from {batch}"
+                    f"insert into {PENDING} (sync_name, key, operation, sync_id, recorded_at, "
+                    "destination_ref, customer_id) "
+                    f"select :s, key, :o, :i, :t, destination_ref, customer_id from {batch}"
                 ),
                 {"s": sync_name, "o": operation, "i": sync_id, "t": now},
             )

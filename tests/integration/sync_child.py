@@ -1,4 +1,5 @@
-"""A sync run in a process of its own, for tests that SIGKILL it mid-batch.
+"""A sync run in a process of its own, for tests that SIGKILL it mid-batch:
+`main` as a forked process's target, or
 
     python -m tests.integration.sync_child CONFIG.json
 
@@ -20,7 +21,7 @@ from tests.integration.sync_faults import CASES
 from warehouse import Warehouse
 
 
-def main(config_path: str) -> None:
+def main(config_path: str | Path) -> None:
     config = json.loads(Path(config_path).read_text())
     case = CASES[config["case"]]
     warehouse = Warehouse.duckdb(config["warehouse"])

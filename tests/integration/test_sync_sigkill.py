@@ -1,6 +1,6 @@
 """A sync SIGKILLed mid-batch, then run again, for each of the five destinations.
 
-The killed run is a real process (tests/integration/sync_child.py) running the
+The killed run is a process of its own (tests/integration/sync_child.py) running the
 real engine on the DuckDB warehouse file against the emulator. It is killed
 while one of its writes is at the emulator (`in_flight`), so that write is
 applied there but never recorded in state: the one batch the engine marked
@@ -14,29 +14,31 @@ The kill lands once among the removes and once among the adds.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import multiprocessing
 import os
 import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 
 from connectors.sync.engine import run_sync
+from connectors.sync.gate import ALWAYS
 from connectors.sync.state import SyncState
 from sandbox.server import EmulatorServer
 from sandbox.store import WorldStore
+from tests.integration import sync_child
 from tests.integration.helpers import set_knobs
-from tests.integration.sync_faults import CASES, added_twice
+from tests.integration.sync_faults import CASES, Case, added_twice
 from tests.integration.sync_world import gate_relations, write_calls
 from warehouse import Warehouse
 
 PEOPLE = 20
 LEAVING = 4
 LATENCY_MS = 60
-REPO = Path(__file__).resolve().parents[2]
 
 
 def _wait(condition: object, what: str, timeout: float = 30.0) -> None:
@@ -44,6 +46,70 @@ def _wait(condition: object, what: str, timeout: float = 30.0) -> None:
     while not condition():  # type: ignore[operator]
         assert time.monotonic() < deadline, f"timed out waiting for {what}"
         time.sleep(0.003)
+
+
+def _kill_while_writing(
+    case: Case,
+    name: str,
+    rows: list[dict],
+    done_before_kill: int,
+    emulator: EmulatorServer,
+    warehouse: Warehouse,
+    tmp_path: Path,
+) -> tuple[dict[str, str], list[dict]]:
+    """Sync `rows` in a child process and SIGKILL it while write number
+    done_before_kill + 1 is at the emulator; wait for the emulator to apply
+    that write. Returns the pending batch (key -> operation) and the writes
+    the killed run made."""
+    start = len(write_calls(emulator, case.platform))
+    config = tmp_path / "child.json"
+    config.write_text(
+        json.dumps(
+            {
+                "case": name,
+                "rows": rows,
+                "env": emulator.env(),
+                "warehouse": str(warehouse.duckdb_path),
+            }
+        )
+    )
+    set_knobs(emulator, latency_ms=LATENCY_MS)
+    # Forked, not spawned: the child skips re-importing the engine (seconds per
+    # test on a busy machine) and is as much a process of its own once killed.
+    child = multiprocessing.get_context("fork").Process(target=sync_child.main, args=(config,))
+    child.start()
+    try:
+        _wait(
+            lambda: (
+                (
+                    len(write_calls(emulator, case.platform)) - start >= done_before_kill
+                    and emulator.in_flight > 0
+                )
+                or not child.is_alive()
+            ),
+            "the killed run's writes",
+        )
+        with contextlib.suppress(ProcessLookupError):  # ended already: asserted below
+            os.kill(child.pid, signal.SIGKILL)
+        child.join(timeout=30)
+    finally:
+        if child.is_alive():
+            child.kill()
+    assert child.exitcode == -signal.SIGKILL, f"the run ended before the kill: {child.exitcode}"
+    _wait(lambda: emulator.in_flight == 0, "the emulator to finish the write in flight")
+    set_knobs(emulator, latency_ms=0)
+    pending = SyncState(warehouse).pending(case.spec.name)
+    assert pending, "the kill did not land inside a batch"
+    return pending, write_calls(emulator, case.platform)[start:]
+
+
+def _erase(warehouse: Warehouse, customers: list[str]) -> None:
+    """What the erasure model says after a request to be forgotten."""
+    with warehouse.transaction() as conn:
+        for customer in customers:
+            conn.execute(
+                sa.text(f"insert into suppressions.{ALWAYS[0]} values (:c)"), {"c": customer}
+            )
 
 
 @pytest.mark.parametrize("phase", ["remove", "add"])
@@ -65,51 +131,9 @@ def test_killed_mid_batch_then_rerun_converges(
 
     remove_calls = -(-LEAVING // case.batch)
     done_before_kill = 1 if phase == "remove" else remove_calls
-    start = len(write_calls(emulator, case.platform))
-    config = tmp_path / "child.json"
-    config.write_text(
-        json.dumps(
-            {
-                "case": name,
-                "rows": after,
-                "env": emulator.env(),
-                "warehouse": str(duckdb_warehouse.duckdb_path),
-            }
-        )
+    pending, _ = _kill_while_writing(
+        case, name, after, done_before_kill, emulator, duckdb_warehouse, tmp_path
     )
-    set_knobs(emulator, latency_ms=LATENCY_MS)
-    child = subprocess.Popen(
-        [sys.executable, "-m", "tests.integration.sync_child", str(config)],
-        cwd=REPO,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        env={**os.environ, "PYTHONPATH": str(REPO)},
-    )
-    try:
-        # Killed while write number done_before_kill + 1 is at the emulator: the
-        # second remove, or the first add.
-        _wait(
-            lambda: (
-                (
-                    len(write_calls(emulator, case.platform)) - start >= done_before_kill
-                    and emulator.in_flight > 0
-                )
-                or child.poll() is not None
-            ),
-            "the killed run's writes",
-        )
-        child.send_signal(signal.SIGKILL)
-        _, err = child.communicate(timeout=30)
-    finally:
-        if child.poll() is None:
-            child.kill()
-    assert child.returncode == -signal.SIGKILL, f"the run ended before the kill: {err.decode()}"
-    _wait(lambda: emulator.in_flight == 0, "the emulator to finish the write in flight")
-    set_knobs(emulator, latency_ms=0)
-
-    state = SyncState(duckdb_warehouse)
-    pending = state.pending(case.spec.name)
-    assert pending, "the kill did not land inside a batch"
     assert set(pending.values()) == {phase}
     by_key = {str(r[case.spec.key]): r for r in people}
     in_doubt = {case.identity(by_key[k]) for k in pending}
@@ -122,6 +146,7 @@ def test_killed_mid_batch_then_rerun_converges(
 
     wanted = {case.identity(r) for r in after}
     assert case.held(world) == wanted  # every add made, no remove missed
+    state = SyncState(duckdb_warehouse)
     assert set(state.members(case.spec.name)) == {str(r[case.spec.key]) for r in after}
     assert state.pending(case.spec.name) == {}
     twice = added_twice(case, write_calls(emulator, case.platform))
@@ -131,3 +156,40 @@ def test_killed_mid_batch_then_rerun_converges(
         assert twice == {}
         settled_by_lookup = phase == "add" or name != "zendesk"  # Zendesk lists no members
         assert rerun.resumed == (len(applied_in_doubt) if settled_by_lookup else 0)
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_people_of_the_batch_in_doubt_erased_before_the_rerun_are_taken_out(
+    name: str,
+    emulator: EmulatorServer,
+    world: WorldStore,
+    duckdb_warehouse: Warehouse,
+    tmp_path: Path,
+) -> None:
+    """The batch in doubt was applied at the platform, and its people asked to be
+    erased before the rerun: they are no longer in the audience the rerun
+    syncs, but they are at the platform, so the rerun must take them out (state
+    never recorded them, so the diff alone would leave them there for good)."""
+    case = CASES[name]
+    people = case.rows(world, PEOPLE)
+    gate_relations(duckdb_warehouse, [r["customer_id"] for r in people])
+    before, after = people[:10], people[LEAVING:]
+    run_sync(case.spec, before, case.destination(emulator.env()), duckdb_warehouse)
+    pending, _ = _kill_while_writing(
+        case, name, after, -(-LEAVING // case.batch), emulator, duckdb_warehouse, tmp_path
+    )
+    assert set(pending.values()) == {"add"}
+    by_key = {str(r[case.spec.key]): r for r in people}
+    erased = [by_key[k] for k in pending]
+    assert {case.identity(r) for r in erased} <= case.held(world)  # applied before the kill
+    _erase(duckdb_warehouse, [r["customer_id"] for r in erased])
+
+    rerun = run_sync(case.spec, after, case.destination(emulator.env()), duckdb_warehouse)
+    assert rerun.rejected == 0
+    wanted = {case.identity(r) for r in after} - {case.identity(r) for r in erased}
+    assert case.held(world) == wanted
+    state = SyncState(duckdb_warehouse)
+    assert set(state.members(case.spec.name)) == {str(r[case.spec.key]) for r in after} - set(
+        pending
+    )
+    assert state.pending(case.spec.name) == {}
