@@ -33,6 +33,13 @@ renamed as (
         {{ json_text('payload', ['via', 'channel']) }} as channel,
         {{ json_text('payload', 'status') }} in ('new', 'open', 'pending', 'hold') as is_open,
         {{ to_utc(json_text('payload', 'created_at')) }} as created_at,
+        -- Ticket Metrics, side-loaded by the export (include=metric_sets): calendar
+        -- minutes to the first agent reply and to the final solve; null until then
+        cast({{ json_text('payload', ['metric_set', 'reply_time_in_minutes', 'calendar']) }} as integer)
+            as first_reply_minutes,
+        cast({{ json_text('payload', ['metric_set', 'full_resolution_time_in_minutes', 'calendar']) }} as integer)
+            as full_resolution_minutes,
+        {{ to_utc(json_text('payload', ['metric_set', 'solved_at'])) }} as solved_at,
         updated_at,
         _loaded_at,
         -- the incremental export returns deleted tickets with status "deleted"
