@@ -100,7 +100,7 @@ def test_the_daily_job_builds_the_report_after_every_analytics_mart() -> None:
 def test_the_page_is_self_contained_with_a_chart_per_metric() -> None:
     data = _data()
     page, charts = render_html(data, "2026-06-15T00:00:00Z")
-    assert len(charts) == 7 == int(re.search(r"data-charts='(\d+)'", page).group(1))
+    assert len(charts) == 13 == int(re.search(r"data-charts='(\d+)'", page).group(1))
     assert page.count('class="plotly-graph-div"') == len(charts)
     # plotly.js is inlined once; nothing is loaded from elsewhere
     assert page.count("<script type='text/javascript'>") == 1

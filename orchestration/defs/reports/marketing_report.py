@@ -26,7 +26,9 @@ from orchestration.resources import WarehouseResource
     tags={"layer": "reports"},
     description=(
         "Cross-channel engagement, value by channel count, retention, journey completion, "
-        "attribution, purchase paths and CSAT as one self-contained HTML file (plotly inline, "
+        "attribution, purchase paths, CSAT, channel influence, revenue and flows by journey "
+        "stage, lead quality, support resolution times and topics as one self-contained HTML "
+        "file (plotly inline, "
         "opens offline): $OMNIHUB_DATA_DIR/reports/marketing_report.html."
     ),
 )

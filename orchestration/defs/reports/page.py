@@ -12,6 +12,7 @@ from pathlib import Path
 import plotly.offline
 
 from orchestration.defs.reports.charts import Chart, all_charts, percent, times
+from orchestration.defs.reports.measures import measure_charts
 from orchestration.defs.reports.queries import ReportData, read
 from warehouse import Warehouse, data_dir
 
@@ -88,7 +89,7 @@ def _section(chart: Chart) -> str:
 
 
 def render_html(data: ReportData, as_of: str) -> tuple[str, list[Chart]]:
-    charts = all_charts(data)
+    charts = all_charts(data) + measure_charts(data)
     page = (
         "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
         "<title>omnihub marketing report</title>"

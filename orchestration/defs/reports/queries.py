@@ -4,7 +4,7 @@ twice, only summed over a mart's additive columns)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
@@ -23,6 +23,12 @@ MODELS = (
     "order_attribution",
     "purchase_paths",
     "csat_by_segment",
+    "channel_influence",
+    "revenue_by_journey_stage",
+    "journey_stage_flows",
+    "lead_quality",
+    "support_resolution_times",
+    "support_topics",
 )
 
 _QUERIES = {
@@ -66,6 +72,39 @@ _QUERIES = {
         from analytics.csat_by_segment
         order by segment_type, segment, channel_band
     """,
+    "influence": """
+        select purchase_type, touch_channel, paths, paths_with_channel, influence_share
+        from analytics.channel_influence
+        order by purchase_type, touch_channel
+    """,
+    "stage_revenue": """
+        select month, stage, customers_at_month_end, purchases, net_revenue
+        from analytics.revenue_by_journey_stage
+        order by month, stage_order
+    """,
+    "stage_flows": """
+        select month, from_stage, to_stage, is_stay, customers
+        from analytics.journey_stage_flows
+        order by month, from_stage, to_stage
+    """,
+    "lead_quality": """
+        select source_type, source_id, source_name, leads, converted, still_open,
+               conversion_rate, median_days_to_first_purchase, avg_first_order_value
+        from analytics.lead_quality
+        order by source_type, source_id
+    """,
+    "support_times": """
+        select segment_type, segment, tickets, replied, solved, median_first_reply_hours,
+               median_resolution_hours, replied_within_target_share, solved_within_target_share
+        from analytics.support_resolution_times
+        order by segment_type, segment
+    """,
+    "support_topics": """
+        select segment_type, segment, topic_type, topic, tickets, segment_tickets,
+               share_of_tickets, topic_rank
+        from analytics.support_topics
+        order by segment_type, segment, topic_type, topic_rank
+    """,
 }
 
 
@@ -86,6 +125,14 @@ class ReportData:
     settings: dict[str, Any]
     """The dbt project's analytics vars (windows, weights), so the report's
     explanations say what the marts did."""
+    # issue 10's measures (charts in measures.py); empty by default so a caller
+    # building ReportData by hand for the older charts need not name them
+    influence: list[dict[str, Any]] = field(default_factory=list)
+    stage_revenue: list[dict[str, Any]] = field(default_factory=list)
+    stage_flows: list[dict[str, Any]] = field(default_factory=list)
+    lead_quality: list[dict[str, Any]] = field(default_factory=list)
+    support_times: list[dict[str, Any]] = field(default_factory=list)
+    support_topics: list[dict[str, Any]] = field(default_factory=list)
 
     def headline(self) -> dict[str, float | str | None]:
         """The figures a marketer asks for first (also the asset's metadata)."""
