@@ -57,12 +57,12 @@ by_source as (
 
     union all
 
-    select 'campaign', meta_campaign_id, campaign_name, sourced.*
+    select 'campaign' as source_type, meta_campaign_id as source_id, campaign_name as source_name, sourced.*
     from sourced
 
     union all
 
-    select 'ad', meta_ad_id, meta_ad_id, sourced.*
+    select 'ad' as source_type, meta_ad_id as source_id, meta_ad_id as source_name, sourced.*
     from sourced
 
 ),
