@@ -124,8 +124,10 @@ class _Handler(BaseHTTPRequestHandler):
             base_url=f"http://{host}/{prefix}",
         )
         ctx = Ctx(self.store, emulator.runtime, req, platform.name)
-        with emulator.serving():
-            resp, route, groups = self._dispatch(platform, ctx)
+        matched = platform.match(req.method, req.path)
+        route, groups = matched if matched is not None else (None, {})
+        with emulator.serving(write=route is not None and route.write):
+            resp = self._dispatch(platform, ctx, route, groups)
         if route is not None and route.write:
             target = next((v for k, v in groups.items() if v and k != "version"), None)
             self.store.log_write(
@@ -139,16 +141,16 @@ class _Handler(BaseHTTPRequestHandler):
             )
         self._send(self._maybe_malformed(platform, resp))
 
-    def _dispatch(self, platform: Platform, ctx: Ctx) -> tuple[Response, Any, dict[str, str]]:
-        """(response, route or None, path groups): latency, routing, the gate, the handler."""
+    def _dispatch(
+        self, platform: Platform, ctx: Ctx, route: Any, groups: dict[str, str]
+    ) -> Response:
+        """Latency, then the gate and the handler (404 where no route matched)."""
         latency = self.server.emulator.runtime.knobs.latency_ms
         if latency:
             time.sleep(latency / 1000)
-        matched = platform.match(ctx.request.method, ctx.request.path)
-        if matched is None:
-            return platform.not_found(ctx.request), None, {}
-        route, groups = matched
-        return self._gate(platform, route, groups, ctx), route, groups
+        if route is None:
+            return platform.not_found(ctx.request)
+        return self._gate(platform, route, groups, ctx)
 
     def _gate(self, platform: Platform, route: Any, groups: dict[str, str], ctx: Ctx) -> Response:
         runtime = ctx.runtime
@@ -288,6 +290,7 @@ class EmulatorServer:
         self.host, self.port = self._httpd.server_address[:2]
         self._thread: threading.Thread | None = None
         self._in_flight = 0
+        self._writes_in_flight = 0
         self._in_flight_lock = threading.Lock()
 
     @property
@@ -296,15 +299,22 @@ class EmulatorServer:
         being applied): a test kills a client exactly while its write is here."""
         return self._in_flight
 
+    @property
+    def writes_in_flight(self) -> int:
+        """Of those, the requests to write routes (a status poll is not one)."""
+        return self._writes_in_flight
+
     @contextmanager
-    def serving(self) -> Iterator[None]:
+    def serving(self, write: bool = False) -> Iterator[None]:
         with self._in_flight_lock:
             self._in_flight += 1
+            self._writes_in_flight += write
         try:
             yield
         finally:
             with self._in_flight_lock:
                 self._in_flight -= 1
+                self._writes_in_flight -= write
 
     @property
     def knobs(self) -> Knobs:

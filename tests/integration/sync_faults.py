@@ -1,4 +1,4 @@
-"""The five destinations as one table, for tests that hurt a sync and check the
+"""The five destinations (Zendesk's two objects, tags and fields) as one table, for tests that hurt a sync and check the
 outcome the same way everywhere: what each platform holds for an audience (read
 from the emulator's world, not from the adapter), and who each applied write in
 the emulator's log added, so "nobody was added twice" is one function.
@@ -26,6 +26,8 @@ from connectors.sync.engine import SyncSpec
 from sandbox.store import WorldStore
 from tests.integration.helpers import world_ids
 
+TIER = "omnihub_faults_tier"
+
 
 @dataclass(frozen=True)
 class Case:
@@ -43,9 +45,12 @@ class Case:
     """The identities one applied write in the log added (empty for other writes)."""
 
     def destination(self, env: dict[str, str]) -> Destination:
+        """The real adapter, with small batches, and its client's waits cut
+        short (Zendesk's job polls wait a second first; tests need not)."""
         module = import_module(f"connectors.{self.spec.destination}.destination")
         dest = module.make_destination(self.spec, env)
         dest.batch_size = self.batch
+        dest.client.sleep = FastSleep()
         return dest
 
 
@@ -66,6 +71,11 @@ def _ids(platform: str, stream: str, column: str) -> Callable[[WorldStore, int],
         return [{"customer_id": f"p{i:03d}", column: pid} for i, pid in enumerate(ids[:n])]
 
     return rows
+
+
+def _zendesk_field_rows(world: WorldStore, n: int) -> list[dict[str, Any]]:
+    rows = _ids("zendesk", "users", "zendesk_user_id")(world, n)
+    return [{**row, TIER: "gold"} for row in rows]
 
 
 def _meta_rows(world: WorldStore, n: int) -> list[dict[str, Any]]:
@@ -109,6 +119,16 @@ def _tagged(platform: str, stream: str, tag: str) -> Callable[[WorldStore], set[
     return lambda world: set(world.tagged(platform, stream, tag))
 
 
+def _zendesk_with_field(world: WorldStore) -> set[str]:
+    """Zendesk users holding a value in the field (a removed member's is cleared)."""
+    rows = world.conn.execute(
+        "select id from records where platform = 'zendesk' and stream = 'users' "
+        "and deleted = 0 and json_extract(payload, ?) is not null",
+        (f"$.user_fields.{TIER}",),
+    )
+    return {r[0] for r in rows}
+
+
 # -- who a write added ------------------------------------------------------------------
 def _klaviyo_added(write: dict[str, Any]) -> list[str]:
     if write["method"] != "POST" or not write["path"].endswith("/relationships/profiles"):
@@ -143,6 +163,13 @@ def _shopify_added(write: dict[str, Any]) -> list[str]:
     return [
         str(v).rsplit("/", 1)[-1] for k, v in sorted(variables.items()) if re.fullmatch(r"id\d+", k)
     ]
+
+
+def _zendesk_fields_added(write: dict[str, Any]) -> list[str]:
+    if write["method"] != "PUT" or "/users/update_many" not in write["path"]:
+        return []
+    users = json.loads(write["body"])["users"]
+    return [str(u["id"]) for u in users if (u.get("user_fields") or {}).get(TIER) is not None]
 
 
 def _zendesk_added(write: dict[str, Any]) -> list[str]:
@@ -202,6 +229,15 @@ CASES: dict[str, Case] = {
         lambda row: str(row["zendesk_user_id"]),
         _tagged("zendesk", "users", "omnihub_faults"),
         _zendesk_added,
+    ),
+    "zendesk_fields": Case(
+        "zendesk",
+        _spec("zendesk", "user_field", TIER, "zendesk_user_id", (TIER,)),
+        3,
+        _zendesk_field_rows,
+        lambda row: str(row["zendesk_user_id"]),
+        _zendesk_with_field,
+        _zendesk_fields_added,
     ),
 }
 

@@ -73,9 +73,10 @@ def test_storm_converges_exactly_without_adding_anyone_twice(
         "square": (429, None),
         "shopify": (200, "THROTTLED"),
         "zendesk": (429, None),
+        "zendesk_fields": (429, None),
     }[name]
     assert expected_throttle in statuses, statuses
-    if name in ("klaviyo", "zendesk", "shopify", "meta_ads"):
+    if name != "square":  # Square sends no Retry-After: the client backs off on its own
         assert max(sleep.asked) >= 1.0  # Retry-After / throttleStatus / regain time honoured
 
     # Calm again: the next run has nothing to do.
