@@ -120,7 +120,7 @@ class Destination:
                 found[str(row[self.key])] = ref in present
         return found
 
-    def present(self, members: Sequence[Member]) -> dict[str, bool] | None:
+    def holds(self, members: Sequence[Member]) -> dict[str, bool] | None:
         """Like lookup, by ref (for rows the engine no longer has: the people of
         a batch in doubt who have since left the audience or been erased): is
         each member (by key) at the destination now? None where the vendor

@@ -389,7 +389,7 @@ def _settle_pending(
         if pending.get(k) == "add" and k not in desired and k not in confirmed and m.ref
     ]
     if unwanted:
-        there = destination.present(unwanted)
+        there = destination.holds(unwanted)
         applied += [
             (m.key, m.checksum, m.ref, m.customer_id)
             for m in unwanted

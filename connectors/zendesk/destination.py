@@ -126,7 +126,7 @@ class ZendeskUserTag(HttpDestination):
                 found[user_id] = user is not None and wanted in (user.get("tags") or [])
         return found
 
-    def present(self, members: Sequence[Member]) -> dict[str, bool] | None:
+    def holds(self, members: Sequence[Member]) -> dict[str, bool] | None:
         """lookup by the user id recorded for each member (Show User)."""
         found = self.lookup([{self.key: m.ref or m.key} for m in members]) or {}
         return {m.key: found[m.ref or m.key] for m in members if (m.ref or m.key) in found}
