@@ -92,8 +92,10 @@ def test_the_report_draws_every_chart_in_a_browser(
                 """plots => plots.map(p => ({
                     id: p.id,
                     svgs: p.querySelectorAll('.main-svg').length,
-                    traces: p.querySelectorAll('.trace').length,
-                    marks: p.querySelectorAll('.trace .point, .trace path.js-line').length,
+                    traces: p.querySelectorAll('.trace, .sankey').length,
+                    marks: p.querySelectorAll(
+                        '.trace .point, .trace path.js-line, .sankey .sankey-link'
+                    ).length,
                     height: p.getBoundingClientRect().height,
                 }))""",
             )
@@ -102,7 +104,19 @@ def test_the_report_draws_every_chart_in_a_browser(
         finally:
             browser.close()
 
-    assert charts == 7 and len(drawn) == charts, drawn
+    # the 7 original charts and the 6 of issue 10 (measures.py)
+    assert charts == 13 and len(drawn) == charts, drawn
+    assert {p["id"] for p in drawn} >= {
+        f"chart-{key}"
+        for key in (
+            "influence",
+            "stage_revenue",
+            "stage_flows",
+            "lead_quality",
+            "support_times",
+            "support_topics",
+        )
+    }, drawn
     for plot in drawn:
         assert plot["svgs"] >= 1 and plot["traces"] >= 1 and plot["marks"] >= 1, plot
         assert plot["height"] > 300, plot
