@@ -232,6 +232,37 @@ class KlaviyoList(KlaviyoDestination):
         ]
         return [Outcome(o.key, o.confirmed, o.reason) for o in self._apply("DELETE", resolved)]
 
+    def lookup(self, rows: Sequence[Row]) -> dict[str, bool | str] | None:
+        """For a batch a crashed run may have sent: is each row's profile in the
+        list? A row that came without a profile id is found by the email it was
+        imported with (`GET /api/profiles?filter=any(email,[...])`, 100 a call):
+        the crashed run's import may have created the profile and added it, and
+        a row found there comes back with that profile id, so state can address
+        it later; one not found is left out (sent again)."""
+        held = set(self.members())
+        found: dict[str, bool | str] = {}
+        by_email: dict[str, list[str]] = {}
+        for row in rows:
+            ref = self.ref_of(row)
+            if ref:
+                found[self.key_of(row)] = ref in held
+            elif normalize_email(row.get(EMAIL)):
+                sent = str(row[EMAIL]).strip()  # as _profile imports it
+                by_email.setdefault(sent, []).append(self.key_of(row))
+        lowered = {e.lower(): keys for e, keys in by_email.items()}
+        for chunk in chunks(sorted(by_email), MEMBERS_PAGE):
+            emails = ",".join(json.dumps(e) for e in chunk)
+            body = self._json(
+                "GET",
+                "api/profiles",
+                params={"filter": f"any(email,[{emails}])", "page[size]": MEMBERS_PAGE},
+            )
+            for item in body.get("data") or []:
+                email = str((item.get("attributes") or {}).get("email") or "").lower()
+                for key in lowered.get(email, []):
+                    found[key] = str(item["id"]) if str(item["id"]) in held else False
+        return found
+
     def members(self) -> Iterator[str]:
         url: str | None = f"api/lists/{self.list_id()}/relationships/profiles"
         params: dict[str, Any] | None = {"page[size]": MEMBERS_PAGE}

@@ -101,19 +101,20 @@ class Destination:
         itself finds out (a Klaviyo profile created on import)."""
         return None
 
-    def lookup(self, rows: Sequence[Row]) -> dict[str, bool] | None:
+    def lookup(self, rows: Sequence[Row]) -> dict[str, bool | str] | None:
         """For a batch a crashed run may or may not have sent: is each row (by
         key) a member at the destination now? None where the vendor cannot say
         (then the batch is sent again: every vendor here treats a repeated add
         or remove of the same member as a no-op). A row whose ref only the write
         finds out (a Klaviyo profile created on import) is left out of the
         answer, and so is sent again on its own, rather than making the whole
-        batch unknowable and sending every row of it twice."""
+        batch unknowable and sending every row of it twice. A destination that
+        can find such a row's ref answers it (a string) instead of True."""
         refs = self.members()
         if refs is None:
             return None
         present = set(refs)
-        found: dict[str, bool] = {}
+        found: dict[str, bool | str] = {}
         for row in rows:
             ref = self.ref_of(row)
             if ref is not None:

@@ -211,12 +211,15 @@ def run_sync(
     gate = load_gate(warehouse, required_lists(spec.destination, spec.object, spec.suppressions))
 
     desired: dict[str, Row] = {}
+    held_back: dict[str, Row] = {}
     for row in desired_rows:
         key = row.get(spec.key)
         refusal = gate.refusal(row)
         if refusal is not None:
             result.gated[refusal] += 1
             result.skipped += 1
+            if key not in (None, ""):
+                held_back[str(key)] = row  # never sent; a batch in doubt may be found by it
             continue
         if key in (None, ""):
             result.skipped += 1  # not known at this destination
@@ -230,7 +233,7 @@ def run_sync(
     calls_before = destination.api_calls
     try:
         if not dry_run:
-            _settle_pending(spec, state, destination, desired, sums, result)
+            _settle_pending(spec, state, destination, desired, sums, result, held_back)
         confirmed_before = state.members(spec.name)
         if reconcile and not dry_run:
             if _replace_everything(spec, state, destination, desired, sums, result):
@@ -363,6 +366,7 @@ def _settle_pending(
     desired: Mapping[str, Row],
     sums: Mapping[str, str],
     result: SyncResult,
+    held_back: Mapping[str, Row] = {},
 ) -> None:
     """A batch a crashed run sent but did not record: find out at the
     destination what it applied, record that, and leave the rest to the diff."""
@@ -376,7 +380,10 @@ def _settle_pending(
     for key, is_present in (present_adds or {}).items():
         if is_present and pending[key] == "add":
             row = desired[key]
-            applied.append((key, sums[key], destination.ref_of(row), _customer(row)))
+            # A ref the lookup found (a profile the crashed run's import created)
+            # wins over the row's, which did not know it yet.
+            ref = is_present if isinstance(is_present, str) else destination.ref_of(row)
+            applied.append((key, sums[key], ref, _customer(row)))
     # Adds in doubt whose rows this run no longer sends (the people left the
     # audience, were erased, withdrew consent): if the crashed run's write got
     # there they are at the destination with nothing in state to take them out.
@@ -386,15 +393,25 @@ def _settle_pending(
     unwanted = [
         m
         for k, m in state.pending_members(spec.name).items()
-        if pending.get(k) == "add" and k not in desired and k not in confirmed and m.ref
+        if pending.get(k) == "add" and k not in desired and k not in confirmed
     ]
-    if unwanted:
-        there = destination.holds(unwanted)
+    by_ref = [m for m in unwanted if m.ref]
+    if by_ref:
+        there = destination.holds(by_ref)
         applied += [
             (m.key, m.checksum, m.ref, m.customer_id)
-            for m in unwanted
+            for m in by_ref
             if there is None or there.get(m.key)
         ]
+    # Sent before its ref was known (a Klaviyo profile created by the import):
+    # found by the row, which the gate held back this time, if the destination
+    # can say what ref it got. (Someone gone from the model entirely cannot be.)
+    unknown = [held_back[m.key] for m in unwanted if not m.ref and m.key in held_back]
+    found = destination.lookup(unknown) if unknown else None
+    for row in unknown:
+        ref = (found or {}).get(str(row[spec.key]))
+        if isinstance(ref, str):
+            applied.append((str(row[spec.key]), "", ref, _customer(row)))
     removed: list[str] = []
     remove_keys = [k for k, op in pending.items() if op == "remove" and k in confirmed]
     if remove_keys:

@@ -112,13 +112,13 @@ class ZendeskUserTag(HttpDestination):
     def remove(self, members: Sequence[Member]) -> list[Outcome]:
         return [self._tags("DELETE", m.key, m.ref or m.key) for m in members]
 
-    def lookup(self, rows: Sequence[Row]) -> dict[str, bool] | None:
+    def lookup(self, rows: Sequence[Row]) -> dict[str, bool | str] | None:
         """For a batch a crashed run may have sent: does each user carry the tag
         now? Zendesk cannot list a tag's users exactly (search is eventually
         consistent), so each user is read with Show User; a user Zendesk no
         longer has does not carry it."""
         wanted = _zendesk_tag(self.tag)
-        found: dict[str, bool] = {}
+        found: dict[str, bool | str] = {}
         for row in rows:
             user_id = self.key_of(row)
             if user_id.isdigit():  # other ids are sent again, and skipped as before
@@ -129,7 +129,7 @@ class ZendeskUserTag(HttpDestination):
     def holds(self, members: Sequence[Member]) -> dict[str, bool] | None:
         """lookup by the user id recorded for each member (Show User)."""
         found = self.lookup([{self.key: m.ref or m.key} for m in members]) or {}
-        return {m.key: found[m.ref or m.key] for m in members if (m.ref or m.key) in found}
+        return {m.key: bool(found[m.ref or m.key]) for m in members if (m.ref or m.key) in found}
 
 
 def field_type(value: Any) -> str:
@@ -294,12 +294,12 @@ class ZendeskUserFields(HttpDestination):
         cleared = dict.fromkeys(self.fields)
         return self._update([(m.key, m.ref or m.key, cleared) for m in members], True)
 
-    def lookup(self, rows: Sequence[Row]) -> dict[str, bool] | None:
+    def lookup(self, rows: Sequence[Row]) -> dict[str, bool | str] | None:
         """For a batch a crashed run may have sent: does each user hold the row's
         values now? The crashed run's job status died with it (and a job status
         only says what that job did), so each user is read with Show User."""
         types = self.types(rows)
-        found: dict[str, bool] = {}
+        found: dict[str, bool | str] = {}
         for row in rows:
             user_id = self.key_of(row)
             if user_id.isdigit():

@@ -1,11 +1,13 @@
-"""The five destinations (Zendesk's two objects, tags and fields) as one table, for tests that hurt a sync and check the
-outcome the same way everywhere: what each platform holds for an audience (read
-from the emulator's world, not from the adapter), and who each applied write in
-the emulator's log added, so "nobody was added twice" is one function.
+"""The five destinations as one table (Klaviyo's list with known profiles and
+with profiles its import creates, Zendesk's tags and fields), for tests that
+hurt a sync and check the outcome the same way everywhere: what each platform
+holds for an audience (read from the emulator's world, not from the adapter),
+and who each applied write in the emulator's log added, so "nobody was added
+twice" is one function.
 
 A member is named by the identity the platform keys it by: a Klaviyo profile
-id, the SHA-256 of the email Meta was sent, a Square / Shopify / Zendesk
-customer or user id.
+id (or the email of a profile the import created), the SHA-256 of the email
+Meta was sent, a Square / Shopify / Zendesk customer or user id.
 """
 
 from __future__ import annotations
@@ -43,6 +45,8 @@ class Case:
     held: Callable[[WorldStore], set[str]]
     added: Callable[[dict[str, Any]], list[str]]
     """The identities one applied write in the log added (empty for other writes)."""
+    imports: int = 0
+    """Writes an add batch makes before its membership change (profile imports)."""
 
     def destination(self, env: dict[str, str]) -> Destination:
         """The real adapter, with small batches, and its client's waits cut
@@ -78,6 +82,12 @@ def _zendesk_field_rows(world: WorldStore, n: int) -> list[dict[str, Any]]:
     return [{**row, TIER: "gold"} for row in rows]
 
 
+def _new_email_rows(world: WorldStore, n: int) -> list[dict[str, Any]]:
+    # People Klaviyo does not know yet: the import creates their profiles, so
+    # the row never carries the profile id the list change is made with.
+    return [{"customer_id": f"p{i:03d}", "email": f"New.Shopper{i}@Example.org"} for i in range(n)]
+
+
 def _meta_rows(world: WorldStore, n: int) -> list[dict[str, Any]]:
     # Mixed case and padding: what reaches Meta must be the hash of the normalized value.
     return [{"customer_id": f"p{i:03d}", "email": f" Shopper.{i}@Example.COM "} for i in range(n)]
@@ -89,6 +99,21 @@ def klaviyo_held(name: str) -> Callable[[WorldStore], set[str]]:
         lists = world.named("klaviyo", "lists", name)
         assert len(lists) <= 1, f"Klaviyo list {name} created {len(lists)} times"
         return {k for _, k in world.members("klaviyo", lists[0].id, "profile")} if lists else set()
+
+    return held
+
+
+def klaviyo_emails_held(name: str) -> Callable[[WorldStore], set[str]]:
+    """The lower-cased emails of the profiles in the list."""
+    by_id = klaviyo_held(name)
+
+    def held(world: WorldStore) -> set[str]:
+        out = set()
+        for pid in by_id(world):
+            record = world.get_record("klaviyo", "profiles", pid)
+            assert record is not None
+            out.add(str(record.payload["attributes"]["email"]).lower())
+        return out
 
     return held
 
@@ -193,6 +218,16 @@ CASES: dict[str, Case] = {
         lambda row: str(row["klaviyo_profile_id"]),
         klaviyo_held("omnihub-faults"),
         _klaviyo_added,
+    ),
+    "klaviyo_new_profiles": Case(
+        "klaviyo",
+        _spec("klaviyo", "list", "omnihub-faults-new", "customer_id", ("email",)),
+        3,
+        _new_email_rows,
+        lambda row: str(row["email"]).strip().lower(),
+        klaviyo_emails_held("omnihub-faults-new"),
+        _klaviyo_added,
+        imports=3,
     ),
     "meta_ads": Case(
         "meta_ads",

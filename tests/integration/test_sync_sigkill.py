@@ -130,7 +130,7 @@ def test_killed_mid_batch_then_rerun_converges(
     assert case.held(world) == {case.identity(r) for r in before}
 
     remove_calls = -(-LEAVING // case.batch)
-    done_before_kill = 1 if phase == "remove" else remove_calls
+    done_before_kill = 1 if phase == "remove" else remove_calls + case.imports
     pending, _ = _kill_while_writing(
         case, name, after, done_before_kill, emulator, duckdb_warehouse, tmp_path
     )
@@ -177,7 +177,13 @@ def test_people_of_the_batch_in_doubt_erased_before_the_rerun_are_taken_out(
     before, after = people[:10], people[LEAVING:]
     run_sync(case.spec, before, case.destination(emulator.env()), duckdb_warehouse)
     pending, _ = _kill_while_writing(
-        case, name, after, -(-LEAVING // case.batch), emulator, duckdb_warehouse, tmp_path
+        case,
+        name,
+        after,
+        -(-LEAVING // case.batch) + case.imports,
+        emulator,
+        duckdb_warehouse,
+        tmp_path,
     )
     assert set(pending.values()) == {"add"}
     by_key = {str(r[case.spec.key]): r for r in people}

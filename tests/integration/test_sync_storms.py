@@ -69,6 +69,7 @@ def test_storm_converges_exactly_without_adding_anyone_twice(
     statuses = {(w["status"], w.get("error")) for w in refused}
     expected_throttle = {
         "klaviyo": (429, None),
+        "klaviyo_new_profiles": (429, None),
         "meta_ads": (400, None),
         "square": (429, None),
         "shopify": (200, "THROTTLED"),
