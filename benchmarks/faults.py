@@ -137,13 +137,19 @@ def run_until(env: dict[str, str], phase: str | None, delay: float, log: Path) -
 
 
 # -- state, made comparable -----------------------------------------------------
-def _digest(rows: list[tuple[Any, ...]]) -> tuple[int, str, Counter]:
-    counted = Counter(json.dumps(r, default=str, sort_keys=True) for r in rows)
+def _digest(
+    rows: list[tuple[Any, ...]], minted: dict[str, str] | None = None
+) -> tuple[int, str, Counter]:
+    texts = (json.dumps(r, default=str, sort_keys=True) for r in rows)
+    if minted:
+        pattern = re.compile("|".join(map(re.escape, sorted(minted, key=len, reverse=True))))
+        texts = (pattern.sub(lambda m: minted[m.group(0)], t) for t in texts)
+    counted = Counter(texts)
     blob = "\n".join(sorted(f"{k}\t{n}" for k, n in counted.items()))
     return len(rows), hashlib.sha256(blob.encode()).hexdigest()[:16], counted
 
 
-def warehouse_state(path: Path) -> dict[str, tuple[int, str, Counter]]:
+def warehouse_state(path: Path, minted: dict[str, str]) -> dict[str, tuple[int, str, Counter]]:
     import duckdb
 
     con = duckdb.connect(str(path), read_only=True)
@@ -171,50 +177,54 @@ def warehouse_state(path: Path) -> dict[str, tuple[int, str, Counter]]:
                 continue  # audit, pending, rejections, cursors: when, not what
             else:
                 sql = f"select * from {name}"
-            state[name] = _digest([tuple(r) for r in con.execute(sql).fetchall()])
+            state[name] = _digest([tuple(r) for r in con.execute(sql).fetchall()], minted)
         return state
     finally:
         con.close()
 
 
-def _named_ids(con: sqlite3.Connection) -> dict[str, str]:
-    """Ids the emulator mints on create (a Square group, a Klaviyo list) -> their
-    names: a rerun may create the object at another moment, under another id."""
-    rows = con.execute(
-        "select id, json_extract(payload, '$.name'), json_extract(payload, '$.attributes.name') "
-        "from records where (platform, stream) in "
-        "(('square', 'customer_groups'), ('klaviyo', 'lists'))"
-    ).fetchall()
-    return {rid: f"<{a or b}>" for rid, a, b in rows if a or b}
+def minted_ids(world: Path, pristine: Path) -> dict[str, str]:
+    """Ids the emulator mints when omnihub creates something (a Square group, a
+    Klaviyo list, a Klaviyo profile made by profile-import) -> what names it: a
+    rerun may create it at another moment, under another id, and that is no
+    difference in state."""
+    con = sqlite3.connect(world / "world.sqlite")
+    try:
+        con.execute("attach database ? as pristine", (str(pristine / "world.sqlite"),))
+        rows = con.execute(
+            "select r.id, coalesce(json_extract(r.payload, '$.name'), "
+            "json_extract(r.payload, '$.attributes.name'), "
+            "json_extract(r.payload, '$.attributes.email'), "
+            "json_extract(r.payload, '$.attributes.phone_number')) "
+            "from records r left join pristine.records p "
+            "on p.platform = r.platform and p.stream = r.stream and p.id = r.id "
+            "where p.id is null and (r.platform, r.stream) in "
+            "(('square', 'customer_groups'), ('klaviyo', 'lists'), ('klaviyo', 'profiles'))"
+        ).fetchall()
+    finally:
+        con.close()
+    return {rid: f"<minted {name}>" for rid, name in rows if name and len(rid) >= 8}
 
 
-def sandbox_state(world: Path) -> dict[str, tuple[int, str, Counter]]:
+def sandbox_state(world: Path, minted: dict[str, str]) -> dict[str, tuple[int, str, Counter]]:
     con = sqlite3.connect(world / "world.sqlite")
     try:
         q = con.execute
-        names = _named_ids(con)
-
-        def canonical(payload: str) -> str:
-            for rid, name in names.items():
-                payload = payload.replace(rid, name)
-            return payload
-
         state = {
             "records": _digest(
-                [
-                    (platform, stream, names.get(rid, rid), deleted, canonical(payload))
-                    for platform, stream, rid, deleted, payload in q(
-                        "select platform, stream, id, deleted, payload from records"
-                    )
-                ]
+                q("select platform, stream, id, deleted, payload from records").fetchall(),
+                minted,
             ),
-            "audiences": _digest(q("select platform, name, payload from audiences").fetchall()),
+            "audiences": _digest(
+                q("select platform, name, payload from audiences").fetchall(), minted
+            ),
             "audience_members": _digest(
                 q(
                     "select a.platform, a.name, m.member_type, m.member_key "
                     "from audience_members m join audiences a "
                     "on a.platform = m.platform and a.id = m.audience_id"
-                ).fetchall()
+                ).fetchall(),
+                minted,
             ),
             "audience_member_values": _digest(
                 q(
@@ -228,7 +238,7 @@ def sandbox_state(world: Path) -> dict[str, tuple[int, str, Counter]]:
             "select platform, method, path, body from writes "
             "where method <> 'GET' and status between 200 and 299 and error is null"
         ).fetchall()
-        state["pushes"] = _digest([tuple(w) for w in writes])
+        state["pushes"] = _digest([tuple(w) for w in writes], minted)
         return state
     finally:
         con.close()
@@ -308,7 +318,8 @@ def main() -> None:
     if outcomes != ["finished", "finished"]:
         sys.exit(f"the uninterrupted reference runs ended {outcomes}; see {log}")
     phase_s = (time.monotonic() - started) / 2
-    reference = {**warehouse_state(duck), **sandbox_state(world)}
+    minted = minted_ids(world, pristine)
+    reference = {**warehouse_state(duck, minted), **sandbox_state(world, minted)}
     print(f"reference: 2 runs of {phase_s:.0f} s; {reference['pushes'][0]} successful writes")
 
     kills, rounds, failures = 0, 0, 0
@@ -331,7 +342,8 @@ def main() -> None:
         if outcome == "finished":
             outcome = run_until(env, None, 0, log)  # the same steady state as the reference
         emulator.stop()
-        got = {**warehouse_state(duck), **sandbox_state(world)}
+        minted = minted_ids(world, pristine)
+        got = {**warehouse_state(duck, minted), **sandbox_state(world, minted)}
         problems = [] if outcome == "finished" else [f"the final rerun {outcome}"]
         problems += compare(reference, got)
         dup = duplicate_pushes(got) - duplicate_pushes(reference)
