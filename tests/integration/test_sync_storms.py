@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import pytest
 
+from connectors.errors import ConnectorError
 from connectors.sync.engine import run_sync
 from connectors.sync.state import SyncState
 from sandbox.server import EmulatorServer
@@ -83,3 +84,29 @@ def test_storm_converges_exactly_without_adding_anyone_twice(
     # Calm again: the next run has nothing to do.
     again = run_sync(case.spec, after, case.destination(emulator.env()), duckdb_warehouse)
     assert again.planned_adds == again.planned_removes == again.planned_updates == 0
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_storm_past_the_retry_budget_fails_the_run_and_the_next_run_converges(
+    name: str, emulator: EmulatorServer, world: WorldStore, duckdb_warehouse: Warehouse
+) -> None:
+    """Every request throttled: the HTTP layer gives up after its budget of
+    waits (it neither loops forever nor drops the batch silently), the run
+    fails, and a run after the storm ends exactly at the audience."""
+    case = CASES[name]
+    people = case.rows(world, 8)
+    gate_relations(duckdb_warehouse, [r["customer_id"] for r in people])
+    run_sync(case.spec, people[:4], case.destination(emulator.env()), duckdb_warehouse)
+
+    set_knobs(emulator, throttle_rate=1.0)
+    dest = case.destination(emulator.env())
+    dest.client.sleep = FastSleep(cap=0.0005)
+    with pytest.raises(ConnectorError, match="throttled"):
+        run_sync(case.spec, people[2:], dest, duckdb_warehouse)
+    assert dest.client.stats.rate_limit_waits == dest.client.policy.max_rate_limit_waits
+    set_knobs(emulator, throttle_rate=0.0)
+
+    after = run_sync(case.spec, people[2:], case.destination(emulator.env()), duckdb_warehouse)
+    assert after.rejected == 0
+    assert case.held(world) == {case.identity(r) for r in people[2:]}
+    assert SyncState(duckdb_warehouse).pending(case.spec.name) == {}
