@@ -1,4 +1,5 @@
-"""Settling a batch in doubt, on a real DuckDB with an in-memory destination.
+"""Settling a batch in doubt, on a real DuckDB and PostgreSQL with an in-memory
+destination.
 
 A run that dies after its write reached the vendor leaves that batch pending.
 The integration tests kill real processes against the emulator; these pin the
@@ -76,23 +77,26 @@ class Tags(Destination):
         return set(self.held) if self.listable else None
 
 
-@pytest.fixture
-def wh(duckdb_warehouse: Warehouse) -> Warehouse:
-    _gate(duckdb_warehouse, erased=())
-    return duckdb_warehouse
+@pytest.fixture(params=["duckdb_warehouse", "pg_warehouse"])
+def wh(request: pytest.FixtureRequest) -> Warehouse:
+    """Both warehouses: state's pending rows are plain SQL on each (PostgreSQL
+    skipped where no server runs)."""
+    warehouse: Warehouse = request.getfixturevalue(request.param)
+    _gate(warehouse, erased=())
+    return warehouse
 
 
 def _gate(wh: Warehouse, erased: Iterable[str]) -> None:
     with wh.transaction() as conn:
         for schema in ("suppressions", "customers"):
             conn.execute(sa.text(f"create schema if not exists {schema}"))
-        conn.execute(sa.text("create or replace table customers.customers (customer_id varchar)"))
+        conn.execute(sa.text("drop table if exists customers.customers"))
+        conn.execute(sa.text("create table customers.customers (customer_id varchar)"))
         for i in range(20):
             conn.execute(sa.text("insert into customers.customers values (:c)"), {"c": f"c{i}"})
         for name in (*ALWAYS, *CONSENT_LIST.values()):
-            conn.execute(
-                sa.text(f"create or replace table suppressions.{name} (customer_id varchar)")
-            )
+            conn.execute(sa.text(f"drop table if exists suppressions.{name}"))
+            conn.execute(sa.text(f"create table suppressions.{name} (customer_id varchar)"))
         for customer in erased:
             conn.execute(
                 sa.text(f"insert into suppressions.{ALWAYS[0]} values (:c)"), {"c": customer}
@@ -149,14 +153,13 @@ def test_add_only_keeps_what_was_applied_and_invents_nothing(wh: Warehouse) -> N
     assert set(SyncState(wh).members(ADD_ONLY.name)) == {"0", "1", "2", "3"}
 
 
-def test_a_batch_that_never_left_is_not_recorded(duckdb_warehouse: Warehouse) -> None:
-    _gate(duckdb_warehouse, erased=())
+def test_a_batch_that_never_left_is_not_recorded(wh: Warehouse) -> None:
     dest = Tags(die_at=2, before=True)  # dies before its second call reaches the vendor
-    _crash(ADD_ONLY, _rows(0, 1, 2, 3), dest, duckdb_warehouse)
+    _crash(ADD_ONLY, _rows(0, 1, 2, 3), dest, wh)
     assert dest.held == {"ref-0", "ref-1"}
     dest.die_at = None
-    run_sync(ADD_ONLY, _rows(0, 1), dest, duckdb_warehouse)
-    state = SyncState(duckdb_warehouse)
+    run_sync(ADD_ONLY, _rows(0, 1), dest, wh)
+    state = SyncState(wh)
     assert set(state.members(ADD_ONLY.name)) == {"0", "1"}  # 2, 3 never got there
-    run_sync(ADD_ONLY, _rows(0, 1, 2, 3), dest, duckdb_warehouse)  # back: sent this time
+    run_sync(ADD_ONLY, _rows(0, 1, 2, 3), dest, wh)  # back: sent this time
     assert dest.held == {f"ref-{i}" for i in range(4)}
