@@ -252,6 +252,13 @@ def run_sync(
             "updates": plan.updates[:SAMPLE_SIZE],
         }
         if not dry_run:
+            shared = _shared_refs(confirmed_before, removes)
+            if shared:
+                # the destination keeps one record for both people (a shared
+                # address): removing it would take away the one who stays
+                state.forget(spec.name, shared)
+                removes = [k for k in removes if k not in set(shared)]
+                result.destination_report["forgotten_shared_refs"] = len(shared)
             # Removes first: a person leaving one audience for another never sits in both.
             for keys in _batches(removes, destination.batch_size):
                 members = [confirmed_before[k] for k in keys]
@@ -274,6 +281,15 @@ def run_sync(
         result.duration_s = time.perf_counter() - started
         state.finish(result.sync_id, result.counts(), error)
     return result
+
+
+def _shared_refs(confirmed: Mapping[str, Member], removes: Sequence[str]) -> list[str]:
+    """Members to remove whose destination record another member who stays also
+    maps to (two people the identity graph keeps apart, one Klaviyo profile for
+    their shared email): forget them instead of removing the record."""
+    leaving = set(removes)
+    kept = {m.ref for k, m in confirmed.items() if k not in leaving and m.ref}
+    return sorted(k for k in removes if confirmed[k].ref and confirmed[k].ref in kept)
 
 
 def _gone_members(

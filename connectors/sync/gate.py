@@ -32,6 +32,16 @@ LIVE_CUSTOMERS = "customers.customers"
 # destination -> the channel it markets on, and the list that guards that channel
 CHANNEL = {"klaviyo": "email", "meta_ads": "ads"}
 CONSENT_LIST = {"email": "suppress_email_unconsented", "ads": "suppress_ads_unconsented"}
+# Lists a destination needs because of how it identifies people: Klaviyo keeps
+# one profile per email, so a person whose address is another customer's profile
+# would overwrite that profile (and each would overwrite the other, every run).
+DESTINATION_LISTS = {"klaviyo": ("suppress_klaviyo_address_taken",)}
+# every list some sync may require: what a fresh warehouse must build
+ALL_LISTS = tuple(
+    dict.fromkeys(
+        [*ALWAYS, *CONSENT_LIST.values(), *(n for ls in DESTINATION_LISTS.values() for n in ls)]
+    )
+)
 # Objects that carry people *because* they refused: sending them there is the
 # refusal being honoured, so the channel's consent list does not apply.
 REFUSAL_OBJECTS = {("klaviyo", "suppression")}
@@ -47,6 +57,9 @@ def required_lists(destination: str, obj: str, declared: Iterable[str] = ()) -> 
     channel = CHANNEL.get(destination)
     if channel and (destination, obj) not in REFUSAL_OBJECTS:
         lists.append(CONSENT_LIST[channel])
+    if (destination, obj) not in REFUSAL_OBJECTS:
+        # a refusal is honoured at the shared address too: suppressing it is right
+        lists.extend(DESTINATION_LISTS.get(destination, ()))
     lists.extend(declared)
     return tuple(dict.fromkeys(lists))
 

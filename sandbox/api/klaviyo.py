@@ -486,9 +486,9 @@ def _change_list(ctx: Ctx, list_id: str, *, add: bool) -> Response:
     return Response(204, None)
 
 
-def _profile_id(seq: int) -> str:
+def _profile_id(seed: int | str) -> str:
     alphabet = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
-    digest = int(hashlib.sha1(f"klaviyo-profile-{seq}".encode()).hexdigest(), 16)
+    digest = int(hashlib.sha1(f"klaviyo-profile-{seed}".encode()).hexdigest(), 16)
     chars = []
     for _ in range(24):
         digest, rem = divmod(digest, 32)
@@ -514,7 +514,15 @@ def _find_profile(store: WorldStore, attrs: dict[str, Any], profile_id: str | No
 
 
 def _new_profile(store: WorldStore, attrs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
-    pid = _profile_id(store.next_seq())
+    # minted from what identifies the profile (an email or phone is on one
+    # profile only), so the same creations give the same ids whatever order a
+    # rerun makes them in; the sequence only for a profile with neither
+    key = next(
+        (str(attrs[k]).strip().lower() for k in ("email", "phone_number") if attrs.get(k)), None
+    )
+    pid = _profile_id(f"id:{key}" if key else store.next_seq())
+    if key and store.get_record(P, "profiles", pid) is not None:
+        pid = _profile_id(store.next_seq())  # that identifier's profile was since renamed
     now = _iso(store.now())
     base = {
         "email": None,
@@ -542,10 +550,10 @@ def _new_profile(store: WorldStore, attrs: dict[str, Any]) -> tuple[str, dict[st
     return pid, payload
 
 
-def _list_id(seq: int) -> str:
+def _list_id(seed: int | str) -> str:
     """Klaviyo list ids are six letters and digits (e.g. Y6nRLr)."""
     alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789"
-    digest = int(hashlib.sha1(f"klaviyo-list-{seq}".encode()).hexdigest(), 16)
+    digest = int(hashlib.sha1(f"klaviyo-list-{seed}".encode()).hexdigest(), 16)
     chars = []
     for _ in range(6):
         digest, rem = divmod(digest, len(alphabet))
@@ -566,7 +574,14 @@ def create_list(ctx: Ctx) -> Response:
         raise ApiError(400, "invalid", "opt_in_process is single_opt_in or double_opt_in", "data")
     store = ctx.store
     with store.transaction():
-        list_id = _list_id(store.next_seq())
+        # from the name and how many lists already carry it (Klaviyo allows
+        # duplicates), so reruns mint the same id in any order
+        same_name = store.conn.execute(
+            "select count(*) from records where platform = ? and stream = 'lists' "
+            f"and {_attr('name')} = ?",
+            (P, attrs["name"]),
+        ).fetchone()[0]
+        list_id = _list_id(f"{attrs['name']}#{same_name}")
         now = _iso(store.now())
         payload = {
             "type": "list",

@@ -339,8 +339,8 @@ def list_groups(ctx: Ctx) -> Response:
     return _result(rows, more, "groups", "groups", "customer_groups")
 
 
-def _group_id(name: str, seq: int) -> str:
-    return hashlib.sha1(f"square-group-{seq}-{name}".encode()).hexdigest()[:26].upper()
+def _group_id(name: str, ordinal: int) -> str:
+    return hashlib.sha1(f"square-group-{ordinal}-{name}".encode()).hexdigest()[:26].upper()
 
 
 @API.route("POST", r"/v2/customers/groups", write=True)
@@ -358,7 +358,12 @@ def create_group(ctx: Ctx) -> Response:
             return Response(
                 200, {"group": store.get_record(P, "customer_groups", existing).payload}
             )  # type: ignore[union-attr]
-        gid = _group_id(name, store.next_seq())
+        same_name = store.conn.execute(
+            "select count(*) from records where platform = ? and stream = 'customer_groups' "
+            "and json_extract(payload, '$.name') = ?",
+            (P, name),
+        ).fetchone()[0]
+        gid = _group_id(name, same_name)  # the same id for the same creation, in any order
         now = _iso(store.now())
         payload = {"id": gid, "name": name, "created_at": now, "updated_at": now}
         save_record(store, P, "customer_groups", gid, payload)

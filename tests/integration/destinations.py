@@ -17,6 +17,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from connectors.sync.adapter import jsonable
 from connectors.sync.gate import load_gate, required_lists
 from connectors.sync.hashing import normalize_email
 from orchestration.defs.activation.declarations import SyncDeclaration, load_declarations
@@ -26,6 +27,8 @@ from tests.integration.pipeline import PROJECT
 from warehouse import Warehouse
 
 IDENTIFIERS = ("email", "phone_e164", "klaviyo_profile_id")
+# upserted fields: (member, field) pairs, every non-empty value the model holds
+FIELD_KINDS = (("square", "customer_custom_attributes"), ("zendesk", "user_field"))
 
 
 @dataclass(frozen=True)
@@ -54,6 +57,8 @@ class Membership:
             return None
         if self.kind == ("klaviyo", "profile_properties"):
             return ref in {profile for profile, _ in self.actual}
+        if self.kind in FIELD_KINDS:
+            return key in {holder for holder, _ in self.actual}
         return member in self.actual
 
     def explain(self) -> str:
@@ -71,8 +76,8 @@ def member_of(kind: tuple[str, str], key: str, ref: str | None) -> Any:
         return ref
     if kind == ("meta_ads", "custom_audience"):
         return meta_api._member(list(json.loads(ref or "{}").items()))
-    if kind == ("klaviyo", "suppression"):
-        return None
+    if kind in (("klaviyo", "suppression"), ("klaviyo", "subscription")):
+        return None  # a sync never lifts a suppression nor unsubscribes anyone
     return key
 
 
@@ -168,6 +173,11 @@ def _suppressed(attrs: dict) -> bool:
     return any(s.get("reason") == "USER_SUPPRESSED" for s in marketing.get("suppression") or [])
 
 
+def _json(value: Any) -> str:
+    """A property value in one comparable, hashable form (lists included)."""
+    return json.dumps(value, sort_keys=True, default=str)
+
+
 def _properties(
     d: SyncDeclaration, rows: list[dict], store: WorldStore
 ) -> tuple[set[Any], set[Any]]:
@@ -178,12 +188,15 @@ def _properties(
     candidates: dict[str, set[tuple]] = {}
     for r in rows:
         if profile := _klaviyo_profile(store, r):
-            candidates.setdefault(profile, set()).add(tuple(r.get(n) for n in names))
+            # as the adapter writes them: timestamps as ISO text, decimals as numbers
+            candidates.setdefault(profile, set()).add(
+                tuple(_json(jsonable(r.get(n))) for n in names)
+            )
     actual: set[Any] = set()
     for pid, attrs in _profiles(store):
         props = attrs.get("properties") or {}
         if any(n in props for n in names):
-            values = tuple(props.get(n) for n in names)
+            values = tuple(_json(props.get(n)) for n in names)
             actual.add((pid, values if values in candidates.get(pid, set()) else ("wrong",)))
     held = dict(actual)
     expected = {(p, held[p] if held.get(p) in c else min(c)) for p, c in candidates.items()}
@@ -236,4 +249,43 @@ def _read(
         return {str(r[d.key]) for r in rows}, set(store.tagged("shopify", "customers", target))
     if kind == ("zendesk", "user_tag"):
         return {str(r[d.key]) for r in rows}, set(store.tagged("zendesk", "users", target))
+    if kind == ("klaviyo", "subscription"):
+        expected = {e for r in rows if (e := normalize_email(r.get("email")))}
+        return expected, {
+            normalize_email(attrs.get("email"))
+            for _, attrs in _profiles(store)
+            if _email_consent(attrs) == "SUBSCRIBED"
+        }
+    if kind in FIELD_KINDS:
+        fields = [f for f in d.fields if f != d.key]
+        expected = {(str(r[d.key]), f) for r in rows for f in fields if r.get(f) not in (None, "")}
+        return expected, _held_fields(store, kind)
     raise AssertionError(f"no reader for {kind}: add one so its sync is checked too")
+
+
+def _email_consent(attrs: dict) -> str | None:
+    return (((attrs.get("subscriptions") or {}).get("email") or {}).get("marketing") or {}).get(
+        "consent"
+    )
+
+
+def _held_fields(store: WorldStore, kind: tuple[str, str]) -> set[tuple[str, str]]:
+    """(member, field) for every value set at the destination: Square keeps one
+    record per customer and key; Zendesk a user's `user_fields` map."""
+    if kind == ("square", "customer_custom_attributes"):
+        return {
+            tuple(rid.split(":", 1))
+            for (rid,) in store.conn.execute(
+                "select id from records where platform = 'square' "
+                "and stream = 'customer_custom_attributes' and deleted = 0"
+            )
+        }
+    held = set()
+    for uid, payload in store.conn.execute(
+        "select id, payload from records where platform = 'zendesk' and stream = 'users' "
+        "and deleted = 0"
+    ):
+        for name, value in (json.loads(payload).get("user_fields") or {}).items():
+            if value not in (None, ""):
+                held.add((uid, name))
+    return held

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 
 import sqlalchemy as sa
 
-from connectors.sync.gate import ALWAYS, CONSENT_LIST
+from connectors.sync.gate import ALL_LISTS
 from sandbox.server import EmulatorServer
 from sandbox.store import WorldStore
 from warehouse import Warehouse
@@ -22,7 +22,7 @@ def gate_relations(wh: Warehouse, customers: Iterable[str]) -> None:
         conn.execute(sa.text("create or replace table customers.customers (customer_id varchar)"))
         for customer in customers:
             conn.execute(sa.text("insert into customers.customers values (:c)"), {"c": customer})
-        for name in (*ALWAYS, *CONSENT_LIST.values()):
+        for name in ALL_LISTS:
             conn.execute(
                 sa.text(f"create or replace table suppressions.{name} (customer_id varchar)")
             )

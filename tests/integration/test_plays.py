@@ -32,7 +32,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from connectors.sync.engine import SyncResult, run_sync
-from connectors.sync.gate import CONSENT_LIST
+from connectors.sync.gate import ALL_LISTS, CONSENT_LIST, DESTINATION_LISTS
 from orchestration.defs.activation.declarations import SyncDeclaration, load_declarations
 from orchestration.defs.activation.factory import _rows, _spec
 from sandbox.server import EmulatorServer
@@ -60,7 +60,7 @@ PLAYS = {
 # elsewhere in the project cannot break this test); tests only on selected models.
 SELECTED = [
     *(f"+{model}" for model in PLAYS),
-    *(f"+{name}" for name in ("suppress_erased", *CONSENT_LIST.values())),
+    *(f"+{name}" for name in ALL_LISTS),
 ]
 
 
@@ -161,7 +161,11 @@ def _store(played: Played) -> WorldStore:
 
 
 def _gated(played: Played, destination: str) -> set[str]:
-    lists = ["suppress_erased", *([CONSENT_LIST[c]] if (c := _channel(destination)) else [])]
+    lists = [
+        "suppress_erased",
+        *([CONSENT_LIST[c]] if (c := _channel(destination)) else []),
+        *DESTINATION_LISTS.get(destination, ()),
+    ]
     return {
         r["customer_id"]
         for name in lists

@@ -101,6 +101,8 @@ def _write_gate(wh: Warehouse, people: list[dict[str, Any]], r: int) -> None:
         CONSENT_LIST["email"]: [p["customer_id"] for p in people if not p["rounds"][r]["email_ok"]],
         CONSENT_LIST["ads"]: [p["customer_id"] for p in people if not p["rounds"][r]["ads_ok"]],
         DECLARED: [p["customer_id"] for p in people if p["rounds"][r]["suppressed"]],
+        # every person here has an address of their own
+        "suppress_klaviyo_address_taken": [],
     }
     with wh.transaction() as conn:
         for schema in ("suppressions", "customers"):

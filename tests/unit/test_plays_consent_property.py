@@ -34,6 +34,7 @@ LISTS = (
     "suppress_ads_unconsented",
     "suppress_email_unsubscribed",
     "suppress_open_ticket_promo_hold",
+    "suppress_klaviyo_address_taken",
 )
 
 
@@ -95,6 +96,7 @@ def test_no_play_sends_anyone_without_the_consent_its_channel_needs(
         "suppress_open_ticket_promo_hold": [
             c for c, p in zip(ids, people, strict=True) if p["on_hold"]
         ],
+        "suppress_klaviyo_address_taken": [],  # each person has an address of their own
     }
     with warehouse.transaction() as conn:
         for schema in ("suppressions", "customers"):

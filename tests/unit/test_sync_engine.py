@@ -19,12 +19,12 @@ from connectors.sync.engine import (
     run_sync,
     split_specs,
 )
-from connectors.sync.gate import GateUnavailable, required_lists
+from connectors.sync.gate import ALL_LISTS, GateUnavailable, required_lists
 from connectors.sync.state import SyncState
 from warehouse import Warehouse
 
 SPEC = SyncSpec("aud__dest", "fake", "tag", "vip", "mirror", "id", ("email",))
-LISTS = ("suppress_erased", "suppress_email_unconsented", "suppress_ads_unconsented", "suppress_x")
+LISTS = (*ALL_LISTS, "suppress_x")
 
 
 class Crash(Exception):
@@ -203,7 +203,11 @@ def test_the_gate_applies_whatever_the_model_says(wh: Warehouse) -> None:
 
 
 def test_channels_get_their_consent_list_and_refusals_do_not() -> None:
-    assert required_lists("klaviyo", "list") == ("suppress_erased", "suppress_email_unconsented")
+    assert required_lists("klaviyo", "list") == (
+        "suppress_erased",
+        "suppress_email_unconsented",
+        "suppress_klaviyo_address_taken",
+    )
     assert required_lists("meta_ads", "custom_audience", ["suppress_x"]) == (
         "suppress_erased",
         "suppress_ads_unconsented",

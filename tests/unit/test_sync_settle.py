@@ -19,7 +19,7 @@ import sqlalchemy as sa
 
 from connectors.sync.destination import Destination, Member, Outcome, Row
 from connectors.sync.engine import SyncSpec, run_sync
-from connectors.sync.gate import ALWAYS, CONSENT_LIST
+from connectors.sync.gate import ALL_LISTS, ALWAYS
 from connectors.sync.state import SyncState
 from warehouse import Warehouse
 
@@ -94,7 +94,7 @@ def _gate(wh: Warehouse, erased: Iterable[str]) -> None:
         conn.execute(sa.text("create table customers.customers (customer_id varchar)"))
         for i in range(20):
             conn.execute(sa.text("insert into customers.customers values (:c)"), {"c": f"c{i}"})
-        for name in (*ALWAYS, *CONSENT_LIST.values()):
+        for name in ALL_LISTS:
             conn.execute(sa.text(f"drop table if exists suppressions.{name}"))
             conn.execute(sa.text(f"create table suppressions.{name} (customer_id varchar)"))
         for customer in erased:
