@@ -144,7 +144,12 @@ def _digest(
     # when dbt built a row (identity timestamps, merged_at) is wall-clock time,
     # not state: the world's own clock is months earlier
     built = re.compile(rf"{datetime.now(UTC).date()}[ T]\d\d:\d\d:\d\d(\.\d+)?")
-    texts = (built.sub("<built>", json.dumps(r, default=str, sort_keys=True)) for r in rows)
+    # each run's emulator listens on its own port, and Zendesk puts it in urls
+    port = re.compile(r"127\.0\.0\.1:\d+")
+    texts = (
+        port.sub("<emulator>", built.sub("<built>", json.dumps(r, default=str, sort_keys=True)))
+        for r in rows
+    )
     if minted:
         pattern = re.compile("|".join(map(re.escape, sorted(minted, key=len, reverse=True))))
         texts = (pattern.sub(lambda m: minted[m.group(0)], t) for t in texts)
