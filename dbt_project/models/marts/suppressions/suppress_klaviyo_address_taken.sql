@@ -1,56 +1,51 @@
 {#- People Klaviyo cannot address without landing on someone else. Klaviyo keeps
-    one profile per email (and per phone), and profile-import finds a profile by
-    them: a person with no Klaviyo profile of their own whose email (or, without
-    one, phone) the identity graph refused to link on — shared by several
-    people, or blocklisted — would be written onto whichever profile holds that
-    address, and two such people would overwrite each other on every run. They
-    are held back from Klaviyo (the gate adds this list to every Klaviyo sync)
-    until they have a profile of their own; every other destination still
-    reaches them. -#}
+    one profile per email and profile-import finds a profile by it, so when two
+    customers the identity graph keeps apart share an address (a family inbox:
+    different first names, or an identifier shared too widely to link on), a
+    sync would write one person onto the other's profile, and the two would
+    overwrite each other on every run. The address belongs to the customer whose
+    Klaviyo profile holds it; failing that, to the first customer by id (whose
+    import creates the profile, which the next ingest links back to them).
+    Everyone else with that address is held back from Klaviyo (the gate adds
+    this list to every Klaviyo sync but the suppression list); every other
+    destination still reaches them. -#}
 with
 
 customers as (
 
     select
         customer_id,
-        {{ normalize_email('email') }} as email_normalized,
-        phone_e164
+        klaviyo_profile_id,
+        -- as Klaviyo matches addresses: case-insensitive, trimmed
+        lower(trim(email)) as address
     from {{ ref('customers') }}
-    where klaviyo_profile_id is null
+    where email is not null and trim(email) <> ''
 
 ),
 
-excluded as (
+shared as (
 
-    select distinct identifier_type, identifier_value, reason
-    from {{ ref('int_identity__excluded_identifiers') }}
-
-),
-
-taken as (
-
-    select customers.customer_id, 'email ' || excluded.reason as reason
+    select
+        address,
+        min(case when klaviyo_profile_id is not null then customer_id end) as profile_holder,
+        min(customer_id) as first_customer
     from customers
-    inner join excluded
-        on excluded.identifier_type = 'email'
-        and excluded.identifier_value = customers.email_normalized
-
-    union all
-
-    select customers.customer_id, 'phone ' || excluded.reason
-    from customers
-    inner join excluded
-        on excluded.identifier_type = 'phone'
-        and excluded.identifier_value = customers.phone_e164
-    where customers.email_normalized is null
+    group by address
+    having count(distinct customer_id) > 1
 
 ),
 
 final as (
 
-    select customer_id, min(reason) as reason
-    from taken
-    group by customer_id
+    select
+        customers.customer_id,
+        'shares the email address with ' || coalesce(shared.profile_holder, shared.first_customer)
+            || ', whose Klaviyo profile it is' as reason
+    from customers
+    inner join shared on shared.address = customers.address
+    where
+        customers.klaviyo_profile_id is null
+        and customers.customer_id <> coalesce(shared.profile_holder, shared.first_customer)
 
 )
 
