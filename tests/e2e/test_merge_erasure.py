@@ -8,6 +8,7 @@ audiences say. Every sync leaves an audit row (plan, outcome, duration, trigger)
 from __future__ import annotations
 
 import json
+import os
 from datetime import timedelta
 
 import pytest
@@ -45,8 +46,8 @@ def _pick_erased(state: list[tuple]) -> list[str]:
 
 
 def _bridge(wh: Warehouse, server: EmulatorServer, skip: set[str]) -> tuple[str, str]:
-    """Give A's Klaviyo profile (which has no phone) B's phone: one record now
-    carries identifiers of both, and identity resolution must merge them."""
+    """Give A's Klaviyo profile (which has no phone) B's phone and no name: one
+    record now carries identifiers of both, and identity resolution must merge them."""
     synced = {c for *_, c in rows(wh, STATE)} - skip
     a_rows = rows(
         wh,
@@ -63,6 +64,11 @@ def _bridge(wh: Warehouse, server: EmulatorServer, skip: set[str]) -> tuple[str,
     with WorldStore(server.world_dir) as world, world.transaction():
         payload = world.get_record("klaviyo", "profiles", profile).payload
         payload["attributes"]["phone_number"] = phone
+        # nameless, as a profile created from a phone capture is: identity links a
+        # shared identifier across different first names only by name, so a
+        # record named for A could never bridge to B's phone
+        payload["attributes"]["first_name"] = None
+        payload["attributes"]["last_name"] = None
         save_record(world, "klaviyo", "profiles", profile, payload)
     return a, b
 
@@ -72,6 +78,11 @@ def test_merge_and_erasure_reach_every_destination_dry_run_first(
     dagster_instance: DagsterInstance,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    if os.environ.get("OMNIHUB_WAREHOUSE_URL"):
+        # propagation is the engine's logic over the sync state, the same on both
+        # warehouses; the daily job's postgres variant runs every sync on PostgreSQL
+        # (CI time is kept for that one)
+        pytest.skip("merge and erasure propagation runs on DuckDB; PostgreSQL: test_daily_job")
     with WorldStore(sandbox_env.world_dir) as world:
         monkeypatch.setenv("OMNIHUB_AS_OF", world.now())
     run_job(dagster_instance, "daily")
