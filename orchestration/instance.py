@@ -26,6 +26,13 @@ def instance_config(env: Mapping[str, str]) -> dict:
         "telemetry": {"enabled": False},
     }
     if env.get(PG_URL_ENV):
+        if not env[PG_URL_ENV].startswith("postgresql+psycopg2://"):
+            # dagster-postgres sends NOTIFY with a bound parameter, which psycopg 3
+            # (SQLAlchemy 2.1's default driver for postgresql://) cannot send
+            raise ValueError(
+                f"{PG_URL_ENV} must name the psycopg2 driver: "
+                "postgresql+psycopg2://user:pass@host:5432/dagster"
+            )
         config["storage"] = {"postgres": {"postgres_url": {"env": PG_URL_ENV}}}
     return config
 

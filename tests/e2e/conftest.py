@@ -65,8 +65,8 @@ def dagster_instance(
     name = f"omnihub_dagster_{uuid.uuid4().hex[:10]}"
     with admin.connect() as conn:
         conn.execute(sa.text(f'create database "{name}"'))
-    # dagster-postgres takes a plain libpq URL (its own driver), not SQLAlchemy's +psycopg
-    url = sa.engine.make_url(PG_URL).set(drivername="postgresql", database=name)
+    # dagster-postgres needs psycopg2 (its NOTIFY takes a bound parameter)
+    url = sa.engine.make_url(PG_URL).set(drivername="postgresql+psycopg2", database=name)
     monkeypatch.setenv(PG_URL_ENV, url.render_as_string(hide_password=False))
     home = tmp_path / "dagster_home"
     write_dagster_yaml(home)
