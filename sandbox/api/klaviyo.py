@@ -669,6 +669,32 @@ def profile_import(ctx: Ctx) -> Response:
     )
 
 
+def _suppression_job(ctx: Ctx, kind: str, now: str, total: int, skipped: int) -> Response:
+    """The 202 a bulk suppression job answers (queued), and the completed job a
+    later GET of it returns: the emulator applies the job at once."""
+    job_id = str(uuid.uuid4())
+    job = {
+        "type": kind,
+        "id": job_id,
+        "attributes": {
+            "status": "queued",
+            "created_at": now,
+            "total_count": total,
+            "completed_count": 0,
+            "completed_at": None,
+            "skipped_count": 0,
+        },
+        "links": {"self": f"{ctx.request.base_url}/api/{kind}s/{job_id}/"},
+    }
+    done = json.loads(json.dumps(job))
+    done["attributes"].update(
+        status="complete", completed_count=total - skipped, completed_at=now, skipped_count=skipped
+    )
+    with ctx.runtime.lock:
+        ctx.runtime.jobs[f"klaviyo:{job_id}"] = done
+    return Response(202, {"data": job, "links": job["links"]}, content_type=JSONAPI)
+
+
 @API.route("POST", r"/api/profile-suppression-bulk-create-jobs/?", write=True)
 def bulk_suppress(ctx: Ctx) -> Response:
     store = ctx.store
@@ -697,27 +723,7 @@ def bulk_suppress(ctx: Ctx) -> Response:
             marketing["suppression"] = [{"reason": "USER_SUPPRESSED", "timestamp": now}]
             attrs["updated"] = now
             save_record(store, P, "profiles", pid, payload)
-    job_id = str(uuid.uuid4())
-    job = {
-        "type": "profile-suppression-bulk-create-job",
-        "id": job_id,
-        "attributes": {
-            "status": "queued",
-            "created_at": now,
-            "total_count": len(emails),
-            "completed_count": 0,
-            "completed_at": None,
-            "skipped_count": 0,
-        },
-        "links": {
-            "self": f"{ctx.request.base_url}/api/profile-suppression-bulk-create-jobs/{job_id}/"
-        },
-    }
-    done = json.loads(json.dumps(job))
-    done["attributes"].update(status="complete", completed_count=len(emails), completed_at=now)
-    with ctx.runtime.lock:
-        ctx.runtime.jobs[f"klaviyo:{job_id}"] = done
-    return Response(202, {"data": job, "links": job["links"]}, content_type=JSONAPI)
+    return _suppression_job(ctx, "profile-suppression-bulk-create-job", now, len(emails), 0)
 
 
 @API.route("GET", r"/api/profile-suppression-bulk-create-jobs/(?P<job_id>[^/]+)/?")
@@ -768,32 +774,7 @@ def bulk_unsuppress(ctx: Ctx) -> Response:
             marketing["can_receive_email_marketing"] = marketing.get("consent") == "SUBSCRIBED"
             attrs["updated"] = now
             save_record(store, P, "profiles", pid, payload)
-    job_id = str(uuid.uuid4())
-    job = {
-        "type": "profile-suppression-bulk-delete-job",
-        "id": job_id,
-        "attributes": {
-            "status": "queued",
-            "created_at": now,
-            "total_count": len(emails),
-            "completed_count": 0,
-            "completed_at": None,
-            "skipped_count": 0,
-        },
-        "links": {
-            "self": f"{ctx.request.base_url}/api/profile-suppression-bulk-delete-jobs/{job_id}/"
-        },
-    }
-    done = json.loads(json.dumps(job))
-    done["attributes"].update(
-        status="complete",
-        completed_count=len(emails) - skipped,
-        completed_at=now,
-        skipped_count=skipped,
-    )
-    with ctx.runtime.lock:
-        ctx.runtime.jobs[f"klaviyo:{job_id}"] = done
-    return Response(202, {"data": job, "links": job["links"]}, content_type=JSONAPI)
+    return _suppression_job(ctx, "profile-suppression-bulk-delete-job", now, len(emails), skipped)
 
 
 @API.route("GET", r"/api/profile-suppression-bulk-delete-jobs/(?P<job_id>[^/]+)/?")
