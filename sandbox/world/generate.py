@@ -34,7 +34,7 @@ create table if not exists people (
 
 # Bumped whenever the same (seed, people) would produce a different world, so
 # cached worlds (benchmarks keep them under data/bench/) are not reused stale.
-GENERATOR_VERSION = 5  # v5: Zendesk tickets carry their Ticket Metrics (metric_set)
+GENERATOR_VERSION = 6  # v6: one account per address where the platform enforces it
 
 
 @dataclass
@@ -69,10 +69,11 @@ def _context(
 
 
 def _render_person(person: Person, ctx: WorldContext) -> tuple[list[Record], list[tuple]]:
-    email = shared_email(person, ctx.seed, ctx.start, ctx.days, ctx.noise)
     records: list[Record] = []
     truth: list[tuple] = []
     for salt, module in enumerate(RENDERERS, start=1):
+        platform = module.__name__.rsplit(".", 1)[-1]
+        email = shared_email(person, ctx.seed, ctx.start, ctx.days, ctx.noise, platform)
         recs, t = module.render(person, email, ctx, person_rng(ctx.seed, person.person_id, salt))
         records.extend(recs)
         truth.extend(t)

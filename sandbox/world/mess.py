@@ -56,13 +56,18 @@ def phone_variant(e164: str, country: str, rng: random.Random) -> str:
 
 
 def platform_email(
-    person: Person, email: str, rng: random.Random, noise: NoiseConfig
+    person: Person, email: str, rng: random.Random, noise: NoiseConfig, unique: bool = False
 ) -> str | None:
-    """The email a platform record carries for this person (possibly none, junk, a typo)."""
+    """The email a platform record carries for this person (possibly none, junk, a typo).
+
+    `unique`: the platform keeps one account per address, so a junk address typed
+    there is refused (someone else already holds it) and the person gives theirs."""
     if rng.random() < noise.missing_email:
         return None
     if rng.random() < noise.junk_identifier:
-        return rng.choice(JUNK_EMAILS)
+        junk = rng.choice(JUNK_EMAILS)
+        if not unique:
+            return junk
     chosen = email
     if person.alt_email and rng.random() < noise.alt_email_use:
         chosen = person.alt_email

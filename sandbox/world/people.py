@@ -225,8 +225,28 @@ def make_person(
     )
 
 
-def shared_email(person: Person, seed: int, start: datetime, days: int, noise: NoiseConfig) -> str:
-    """The email this person actually gives: their own, or their household's."""
+# Platforms that keep one account per email address: a second sign-up with a
+# taken address is refused (Shopify "Email has already been taken", Klaviyo's
+# "duplicate_profile" 409, Zendesk's unique user identities), so there a household's
+# second member signs up with their own address. Square, Meta lead forms and the
+# order forms take whatever address is typed. Value: the Person flag for presence.
+UNIQUE_EMAIL_PLATFORMS = {"shopify": "online", "klaviyo": "email_channel", "zendesk": "support"}
+
+
+def shared_email(
+    person: Person,
+    seed: int,
+    start: datetime,
+    days: int,
+    noise: NoiseConfig,
+    platform: str | None = None,
+) -> str:
+    """The email this person actually gives (on `platform`, if named): their own, or
+    their household's, unless that platform already holds the household's address."""
     if person.household_of is None:
         return person.email
-    return make_person(seed, person.household_of, start, days, noise).email
+    partner = make_person(seed, person.household_of, start, days, noise)
+    flag = UNIQUE_EMAIL_PLATFORMS.get(platform or "")
+    if flag and getattr(partner, flag):
+        return person.email
+    return partner.email

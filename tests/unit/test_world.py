@@ -97,7 +97,19 @@ def test_identifiers_are_messy_in_the_intended_ways(world: Path) -> None:
     ]
     assert any(e != e.strip() or e != e.lower() for e in emails), "case/whitespace variants"
     assert any("+" in e.split("@")[0] for e in emails), "plus addressing"
-    junk = Counter(e for e in emails if e in ("test@test.com", "noemail@example.com"))
+    # junk is typed where nothing checks it (the store's POS); platforms that keep one
+    # account per address refuse a second holder, so there no address repeats
+    typed = [c.get("email_address") for c in _payloads(world, "square", "customers")]
+    junk = Counter(e for e in typed if e in ("test@test.com", "noemail@example.com"))
+    for platform, stream, read in (
+        ("shopify", "customers", lambda r: r["email"]),
+        ("klaviyo", "profiles", lambda r: r["attributes"]["email"]),
+        ("zendesk", "users", lambda r: r["email"]),
+    ):
+        held = Counter(
+            e.strip().lower() for r in _payloads(world, platform, stream) if (e := read(r))
+        )
+        assert not [e for e, n in held.items() if n > 1], f"{platform}: one account per address"
     phones = [c.get("phone_number") for c in _payloads(world, "square", "customers")]
     assert any(p and re.match(r"^\(\d{3}\) \d{3}-\d{4}$", p) for p in phones), "national format"
     assert any((p and p.startswith("+44")) or (p or "").startswith("0044") for p in phones) or any(

@@ -122,7 +122,7 @@ def render(
         return [], []
     pid = person.person_id
     kid = profile_id(pid)
-    the_email = platform_email(person, email, rng, ctx.noise)
+    the_email = platform_email(person, email, rng, ctx.noise, unique=True)
     phone = person.phone_e164 if person.bridge or rng.random() < 0.4 else None
     if the_email is None and phone is None:
         the_email = email.lower()

@@ -299,7 +299,7 @@ def render(
         return [], []
     pid = person.person_id
     cid = customer_id(pid)
-    the_email = platform_email(person, email, rng, ctx.noise)
+    the_email = platform_email(person, email, rng, ctx.noise, unique=True)
     phone = None if person.bridge or rng.random() < 0.55 else person.phone_e164
     created = person.first_seen
     out: list[Record] = []

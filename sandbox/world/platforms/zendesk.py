@@ -119,7 +119,7 @@ def render(
     created = person.first_seen
     out: list[Record] = []
     truth: list[Truth] = []
-    the_email = platform_email(person, email, rng, ctx.noise)
+    the_email = platform_email(person, email, rng, ctx.noise, unique=True)
     phone = platform_phone(person, rng, ctx.noise)
     if the_email is None and phone is None:
         the_email = email
