@@ -27,7 +27,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Literal, TypeVar
 
 from connectors.sync.destination import Destination, DestinationRefused, Member, Outcome, Row
-from connectors.sync.diff import checksums, diff
+from connectors.sync.diff import Diff, checksums, diff
 from connectors.sync.gate import Gate, load_gate, required_lists
 from connectors.sync.state import SyncState
 from warehouse import Warehouse
@@ -240,6 +240,10 @@ def run_sync(
                 return result
             confirmed_before = _repair_drift(spec, state, destination, confirmed_before, result)
         plan = diff(sums, {k: m.checksum for k, m in confirmed_before.items()}, mode=spec.mode)
+        moved = _relocated(destination, confirmed_before, desired)
+        if moved:
+            _follow_moves(plan, moved, spec.mode)
+            result.destination_report["relocated"] = len(moved)
         forced = _gone_members(gate, confirmed_before, desired, plan.removes)
         result.forced_removes = len(forced)
         removes = sorted({*plan.removes, *forced})
@@ -277,7 +281,7 @@ def run_sync(
         raise
     finally:
         result.api_calls = destination.api_calls - calls_before
-        result.destination_report = destination.report()
+        result.destination_report = {**result.destination_report, **destination.report()}
         result.duration_s = time.perf_counter() - started
         state.finish(result.sync_id, result.counts(), error)
     return result
@@ -290,6 +294,36 @@ def _shared_refs(confirmed: Mapping[str, Member], removes: Sequence[str]) -> lis
     leaving = set(removes)
     kept = {m.ref for k, m in confirmed.items() if k not in leaving and m.ref}
     return sorted(k for k in removes if confirmed[k].ref and confirmed[k].ref in kept)
+
+
+def _relocated(
+    destination: Destination, confirmed: Mapping[str, Member], desired: Mapping[str, Row]
+) -> list[str]:
+    """Members whose record at the destination is now another one: a merge made
+    the person's surviving Klaviyo profile a different one from the profile we
+    confirmed. Refs stay out of the checksum (learning one is no change), so a
+    ref that changed from one known value to another is caught here."""
+    moved = []
+    for key, member in confirmed.items():
+        row = desired.get(key)
+        if row is None or not member.ref:
+            continue
+        now = destination.ref_of(row)
+        if now and now != member.ref:
+            moved.append(key)
+    return sorted(moved)
+
+
+def _follow_moves(plan: Diff, moved: Sequence[str], mode: str) -> None:
+    """Mirror: take the old record out, then put the new one in. Other modes
+    never remove, so the new record gets the row as an update."""
+    moving = set(moved)
+    if mode == "mirror":
+        plan.removes = sorted({*plan.removes, *moving})
+        plan.adds = sorted({*plan.adds, *moving})
+        plan.updates = [k for k in plan.updates if k not in moving]
+    else:
+        plan.updates = sorted({*plan.updates, *moving})
 
 
 def _gone_members(

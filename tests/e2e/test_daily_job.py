@@ -91,10 +91,4 @@ def test_every_destination_holds_exactly_its_audience_and_a_rerun_writes_nothing
         engine.dispose()
         assert {first.run_id, second.run_id} <= in_pg
 
-    if rerun_writes != writes:
-        # Known, open (issue 7): a handful of Klaviyo adds left unconfirmed by the
-        # first run (people whose household shares one address) are sent by the
-        # rerun, and Meta re-sends the members whose names that changed. Everything
-        # above is enforced; this is the one part not yet met.
-        extra = {p: rerun_writes[p] - writes[p] for p in PLATFORMS if rerun_writes[p] != writes[p]}
-        pytest.xfail(f"the immediate rerun still wrote: {extra}")
+    assert rerun_writes == writes, {p: rerun_writes[p] - writes[p] for p in PLATFORMS}

@@ -167,6 +167,51 @@ def test_learning_a_members_ref_is_not_a_change(wh: Warehouse) -> None:
     assert changed.planned_updates == 2  # what is written still counts
 
 
+class ProfileDestination(FakeDestination):
+    """Members live on a profile named by the row (a Klaviyo profile id)."""
+
+    def add(self, rows: Sequence[Row]) -> list[Outcome]:
+        def apply() -> None:
+            for r in rows:
+                self.present.add(r["profile_id"])
+                self.added.append(r["profile_id"])
+
+        self._call(apply)
+        return [Outcome(str(r["id"]), True, ref=r["profile_id"]) for r in rows]
+
+    def update(self, rows: Sequence[Row]) -> list[Outcome]:
+        self._call(lambda: self.updated.extend(str(r["id"]) for r in rows))
+        return [Outcome(str(r["id"]), True, ref=r["profile_id"]) for r in rows]
+
+    def ref_of(self, row: Row) -> str | None:
+        return row.get("profile_id")
+
+
+@pytest.mark.parametrize("mode", ["mirror", "upsert"])
+def test_a_member_whose_record_moved_follows_it(wh: Warehouse, mode: str) -> None:
+    """A merge makes another of the person's profiles the survivor: the row's
+    ref changes from one known value to another. Mirror takes the old profile
+    out of the list and puts the new one in; the other modes write the row to
+    the new one. Then a rerun sends nothing."""
+    spec = SyncSpec("aud__moved", "fake", "tag", "vip", mode, "id", ("email", "profile_id"))
+    dest = ProfileDestination()
+    dest.ref_fields = ("profile_id",)
+    rows = [{**row, "profile_id": f"P{row['id']}"} for row in _rows(1, 2)]
+    run_sync(spec, rows, dest, wh)
+    assert dest.present == {"P1", "P2"}
+    rows[0]["profile_id"] = "Q1"
+    moved = run_sync(spec, rows, dest, wh)
+    assert moved.destination_report["relocated"] == 1
+    if mode == "mirror":
+        assert dest.present == {"Q1", "P2"} and dest.removed == ["P1"]
+    else:
+        assert dest.updated == ["1"] and dest.removed == []
+    assert SyncState(wh).members(spec.name)["1"].ref == "Q1"
+    calls = dest.api_calls
+    again = run_sync(spec, rows, dest, wh)
+    assert dest.api_calls == calls and again.planned_adds == again.planned_updates == 0
+
+
 def test_dry_run_plans_and_calls_nothing(wh: Warehouse) -> None:
     dest = FakeDestination()
     plan = run_sync(SPEC, _rows(1, 2, 3), dest, wh, dry_run=True)
