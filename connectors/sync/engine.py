@@ -302,7 +302,10 @@ def _relocated(
     """Members whose record at the destination is now another one: a merge made
     the person's surviving Klaviyo profile a different one from the profile we
     confirmed. Refs stay out of the checksum (learning one is no change), so a
-    ref that changed from one known value to another is caught here."""
+    ref that changed from one known value to another is caught here. (Where the
+    ref is part of what is written, a Meta hash, a changed ref is an update.)"""
+    if not destination.ref_fields:
+        return []
     moved = []
     for key, member in confirmed.items():
         row = desired.get(key)

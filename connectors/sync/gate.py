@@ -19,8 +19,6 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import sqlalchemy as sa
-
 from connectors.errors import ConnectorError
 from warehouse import Warehouse
 from warehouse.bulk import fetch_rows
@@ -112,10 +110,12 @@ def load_gate(warehouse: Warehouse, lists: Iterable[str]) -> Gate:
                 ) from exc
         try:
             live = frozenset(
-                str(c)
-                for c in conn.execute(
-                    sa.text(f"select customer_id from {LIVE_CUSTOMERS}")
-                ).scalars()
+                c
+                for (c,) in fetch_rows(
+                    conn,
+                    warehouse.kind,
+                    f"select cast(customer_id as varchar) from {LIVE_CUSTOMERS}",
+                )
             )
         except Exception as exc:  # any driver's error: the gate fails closed
             raise GateUnavailable(
