@@ -52,14 +52,16 @@ signals as (
     union all
 
     select
-        'square:customer:' || square_customer_id,
+        'square:customer:' || customers.square_customer_id,
         'email',
-        not email_unsubscribed,
+        not customers.email_unsubscribed,
         'unsubscribed',
-        updated_at,
+        coalesce(since.unsubscribed_since, customers.updated_at),
         'square'
-    from {{ ref('stg_square__customers') }}
-    where email_unsubscribed
+    from {{ ref('stg_square__customers') }} as customers
+    left join {{ ref('int_customers__square_unsubscribed_since') }} as since
+        on since.square_customer_id = customers.square_customer_id
+    where customers.email_unsubscribed
 
     union all
 

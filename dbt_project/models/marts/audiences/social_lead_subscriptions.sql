@@ -32,6 +32,26 @@ customers as (
 
 ),
 
+profiles_at_the_address as (
+
+    -- The person's Klaviyo profile that holds the address the form captured
+    -- (canonically: gmail dots and +tags are one mailbox): subscribed by its id,
+    -- so Klaviyo does not make a second profile for it. A profile with another
+    -- address is not subscribed: the consent is for the address given.
+    select
+        assignments.customer_id,
+        records.email_normalized,
+        min(records.source_id) as klaviyo_profile_id
+    from {{ ref('int_identity__source_records') }} as records
+    inner join {{ ref('int_identity__assignments') }} as assignments
+        on assignments.record_key = records.record_key
+        and assignments.is_current
+    where records.platform = 'klaviyo'
+        and records.email_normalized is not null
+    group by assignments.customer_id, records.email_normalized
+
+),
+
 refused as (
 
     select distinct customer_id
@@ -49,7 +69,7 @@ final as (
         customers.phone_e164,
         customers.first_name,
         customers.last_name,
-        customers.klaviyo_profile_id,
+        profiles_at_the_address.klaviyo_profile_id,
         customers.shopify_customer_id,
         customers.square_customer_id,
         customers.zendesk_user_id,
@@ -58,6 +78,9 @@ final as (
         consents.created_at as consented_at
     from consents
     inner join customers on customers.customer_id = consents.customer_id
+    left join profiles_at_the_address
+        on profiles_at_the_address.customer_id = consents.customer_id
+        and profiles_at_the_address.email_normalized = consents.email_normalized
     where consents.newest = 1
         and consents.email is not null
         and customers.customer_id not in (select customer_id from refused)

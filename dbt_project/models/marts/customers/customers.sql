@@ -16,27 +16,12 @@ records as (
 
 ),
 
-platform_ids as (
-
-    select
-        customer_id,
-        min(customer_since) as customer_since,
-        min(first_seen_at) as first_seen_at,
-        count(*) as source_records,
-        min(case when platform = 'shopify' then source_id end) as shopify_customer_id,
-        min(case when platform = 'klaviyo' then source_id end) as klaviyo_profile_id,
-        min(case when platform = 'square' then source_id end) as square_customer_id,
-        min(case when platform = 'zendesk' then source_id end) as zendesk_user_id,
-        min(case when platform = 'meta_ads' then source_id end) as meta_lead_id,
-        count(distinct platform) as platforms_known
-    from records
-    group by customer_id
-
-),
-
 best_contact as (
 
-    -- The most recently created record that has one; the shop's record first.
+    -- The most recently created record that has one; the shop's record first,
+    -- Klaviyo's last: its profiles are often written by integrations (omnihub's
+    -- own syncs among them) from what the other platforms hold, not typed by the
+    -- person, so a profile a sync created never displaces the address it came from.
     select
         customer_id,
         {% for column in ['email', 'email_normalized', 'phone_e164', 'first_name', 'last_name'] %}
@@ -51,13 +36,58 @@ best_contact as (
                 partition by customer_id
                 order by
                     case when {{ column }} is null then 1 else 0 end,
-                    case platform when 'shopify' then 0 when 'square' then 1 when 'klaviyo' then 2 when 'zendesk' then 3 else 4 end,
+                    case platform when 'shopify' then 0 when 'square' then 1 when 'zendesk' then 2 when 'meta_ads' then 3 else 4 end,
                     first_seen_at desc nulls last,
                     record_key
             ) as {{ column }}_rank{{ ',' if not loop.last }}
             {% endfor %}
         from records
     ) as ranked
+    group by customer_id
+
+),
+
+oldest_per_platform as (
+
+    -- A person with two records on one platform (a second Klaviyo profile a
+    -- lead form's other address made, two shop accounts) is known there by the
+    -- oldest: it carries their history, and a newer one never displaces it, so
+    -- what the syncs address does not move when a record is added.
+    -- Records made at the same instant (two profiles one run's syncs created
+    -- for a person Klaviyo did not know, one for a lead form's address): the one
+    -- at the person's best address, which the other syncs used.
+    select
+        records.*,
+        row_number() over (
+            partition by records.customer_id, records.platform
+            order by
+                records.first_seen_at nulls last,
+                case when records.email_normalized = best_contact.email_normalized then 0 else 1 end,
+                records.source_id
+        ) as platform_rank
+    from records
+    left join best_contact on best_contact.customer_id = records.customer_id
+
+),
+
+platform_ids as (
+
+    select
+        customer_id,
+        min(customer_since) as customer_since,
+        min(first_seen_at) as first_seen_at,
+        count(*) as source_records,
+        {%- for platform, column in [
+            ('shopify', 'shopify_customer_id'),
+            ('klaviyo', 'klaviyo_profile_id'),
+            ('square', 'square_customer_id'),
+            ('zendesk', 'zendesk_user_id'),
+            ('meta_ads', 'meta_lead_id'),
+        ] %}
+        max(case when platform = '{{ platform }}' and platform_rank = 1 then source_id end) as {{ column }},
+        {%- endfor %}
+        count(distinct platform) as platforms_known
+    from oldest_per_platform
     group by customer_id
 
 ),
