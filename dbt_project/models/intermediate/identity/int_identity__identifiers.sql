@@ -6,6 +6,9 @@
       (07224 487508) is read in each of var('phone_countries') by
       warehouse/phone_numbers.py; it links only if exactly one reading is a
       number some other record already carries.
+    - Identifiers inferred by a rule (an email one typo away, an online order
+      returned in store), with their evidence in
+      int_identity__inferred_identifiers, count as the record's own from here.
     - Identifiers that would over-merge (blocklisted, or carried by too many
       records on one platform) are left out here and listed, with the reason, in
       int_identity__excluded_identifiers.
@@ -78,6 +81,9 @@ pairs as (
         select * from direct_pairs
         union all
         select * from resolved_national
+        union all
+        select record_key, platform, identifier_type, identifier_value
+        from {{ ref('int_identity__inferred_identifiers') }}
     ) as all_pairs
     -- a loyalty phone may name a customer record that no longer exists
     where record_key in (select record_key from records)

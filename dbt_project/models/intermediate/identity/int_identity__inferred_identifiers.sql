@@ -1,0 +1,89 @@
+{#- Identifiers a record is taken to carry although its own fields do not hold
+    them, each with the rule and the evidence (identity_links shows them as
+    inferred_by). int_identity__identifiers adds them to the records' own, so they
+    pass the same exclusions and the same first-name qualification, and the
+    components link them like any other identifier.
+
+    - email_one_edit: two records whose emails are one keystroke apart and agree
+      on everything else (int_identity__fuzzy_email_matches, is_match) each
+      carry the other's address too.
+    - online_order_returned_in_store: a Square customer who brought back an
+      online order (a Square return with no Square sale, reference_id naming
+      the Shopify order) and the Shopify customer who placed it both carry
+      that order. If their first names differ (a gift returned by someone
+      else) the first-name qualification keeps them apart. -#}
+with
+
+fuzzy_emails as (
+
+    select
+        matches.record_key,
+        records.platform,
+        'email' as identifier_type,
+        matches.other_email as identifier_value,
+        'email_one_edit' as rule,
+        matches.email || ' is one ' || matches.edit || ' character from '
+        || matches.other_email || ' (' || matches.other_record_key || ')' as evidence
+    from {{ ref('int_identity__fuzzy_email_matches') }} as matches
+    inner join {{ ref('int_identity__source_records') }} as records
+        on records.record_key = matches.record_key
+    where matches.is_match
+
+),
+
+online_orders as (
+
+    select
+        shopify_order_id,
+        order_name,
+        'shopify:customer:' || shopify_customer_id as record_key
+    from {{ ref('stg_shopify__orders') }}
+    where shopify_customer_id is not null
+
+),
+
+returned_in_store as (
+
+    select distinct
+        'square:customer:' || returns.square_customer_id as record_key,
+        returns.square_order_id,
+        online_orders.shopify_order_id,
+        online_orders.record_key as shopify_record_key
+    from {{ ref('stg_square__order_returns') }} as returns
+    inner join online_orders
+        on returns.reference_id in (online_orders.order_name, online_orders.shopify_order_id)
+    where returns.source_order_id is null
+        and returns.square_customer_id is not null
+        and returns.order_state = 'COMPLETED'
+
+),
+
+order_links as (
+
+    select
+        record_key,
+        'square' as platform,
+        'shopify_order' as identifier_type,
+        shopify_order_id as identifier_value,
+        'online_order_returned_in_store' as rule,
+        'returned online order ' || shopify_order_id || ' in store (Square order '
+        || square_order_id || ')' as evidence
+    from returned_in_store
+
+    union all
+
+    select
+        shopify_record_key,
+        'shopify',
+        'shopify_order',
+        shopify_order_id,
+        'online_order_returned_in_store',
+        'placed online order ' || shopify_order_id || ', returned in store (Square order '
+        || square_order_id || ')'
+    from returned_in_store
+
+)
+
+select * from fuzzy_emails
+union all
+select * from order_links
