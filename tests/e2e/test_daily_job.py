@@ -8,15 +8,15 @@ from __future__ import annotations
 
 import json
 import os
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from dagster import DagsterInstance
 
 from orchestration.instance import PG_URL_ENV
-from sandbox.server import EmulatorServer
 from sandbox.store import WorldStore
 from tests.e2e.activation import PLATFORMS, run_job, write_calls
+from tests.e2e.conftest import FirstRun
 from tests.integration.destinations import memberships
 from warehouse import Warehouse
 
@@ -25,8 +25,8 @@ pytestmark = pytest.mark.slow
 TAG = "omnihub-returning"
 
 
-def _world_customers(server: EmulatorServer) -> dict[str, dict]:
-    with WorldStore(server.world_dir) as world:
+def _world_customers(world_dir: Path) -> dict[str, dict]:
+    with WorldStore(world_dir) as world:
         rows = world.conn.execute(
             "select id, payload from records "
             "where platform = 'shopify' and stream = 'customers' and deleted = 0"
@@ -39,14 +39,11 @@ def _tags(payload: dict) -> set[str]:
 
 
 def test_every_destination_holds_exactly_its_audience_and_a_rerun_writes_nothing(
-    sandbox_env: EmulatorServer,
-    dagster_instance: DagsterInstance,
-    monkeypatch: pytest.MonkeyPatch,
+    daily_first_run: FirstRun,
 ) -> None:
-    with WorldStore(sandbox_env.world_dir) as world:
-        monkeypatch.setenv("OMNIHUB_AS_OF", world.now())  # windows do not move between runs
-    before = _world_customers(sandbox_env)
-    first = run_job(dagster_instance, "daily")
+    sandbox_env, dagster_instance = daily_first_run.server, daily_first_run.instance
+    before = _world_customers(daily_first_run.world_before)
+    first = daily_first_run.result
 
     # every dbt test ran as an asset check and passed
     evaluations = first.get_asset_check_evaluations()
@@ -57,7 +54,7 @@ def test_every_destination_holds_exactly_its_audience_and_a_rerun_writes_nothing
         raw_ids = {r[0] for r in conn.execute(sa.text("select id from raw.shopify__customers"))}
     assert raw_ids == set(before)
     # tags someone else set on a Shopify customer are never clobbered
-    after = _world_customers(sandbox_env)
+    after = _world_customers(sandbox_env.world_dir)
     for cid, customer in after.items():
         assert _tags(before[cid]) - {TAG} <= _tags(customer)
 

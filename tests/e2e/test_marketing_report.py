@@ -7,10 +7,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from dagster import AssetKey, DagsterInstance
+from dagster import AssetKey, ExecuteInProcessResult
 
-from sandbox.server import EmulatorServer
-from sandbox.store import WorldStore
+from tests.e2e.conftest import SessionRun
 from warehouse import data_dir
 
 pytestmark = pytest.mark.slow
@@ -30,12 +29,7 @@ SCREENSHOT = Path(__file__).resolve().parents[2] / "data" / "reports" / "marketi
 REPORT = AssetKey(["reports", "marketing_report"])
 
 
-def _report_metadata() -> dict:
-    from orchestration.summary import run_daily_job
-
-    result = run_daily_job(DagsterInstance.ephemeral())
-    failures = [e.event_specific_data.error.message for e in result.all_events if e.is_step_failure]
-    assert result.success, failures
+def _report_metadata(result: ExecuteInProcessResult) -> dict:
     (materialization,) = [
         m for m in result.asset_materializations_for_node("reports__marketing_report")
     ]
@@ -47,15 +41,15 @@ def _report_metadata() -> dict:
     not CHROMIUM.exists(),
     reason="/usr/bin/chromium is absent: `apt-get install -y chromium` to run the browser test",
 )
-@pytest.mark.parametrize("sandbox_env", ["duckdb"], indirect=True)
 def test_the_report_draws_every_chart_in_a_browser(
-    sandbox_env: EmulatorServer, monkeypatch: pytest.MonkeyPatch
+    session_daily_run: SessionRun, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """The report the session's first daily run wrote (orchestration.summary's
+    run_daily_job, as `make demo` runs it; "now" is the world's, as in the demo)."""
     from playwright.sync_api import sync_playwright
 
-    with WorldStore(sandbox_env.world_dir) as world:  # "now" is the world's, as in the demo
-        monkeypatch.setenv("OMNIHUB_AS_OF", world.now())
-    metadata = _report_metadata()
+    monkeypatch.setenv("OMNIHUB_DATA_DIR", str(session_daily_run.data_dir))
+    metadata = _report_metadata(session_daily_run.result)
     path = Path(metadata["path"])
     assert path == data_dir() / "reports" / "marketing_report.html" and path.exists()
     assert 0 < metadata["cross_channel_rate_last_month"] < 1

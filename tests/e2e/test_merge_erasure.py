@@ -8,16 +8,15 @@ audiences say. Every sync leaves an audit row (plan, outcome, duration, trigger)
 from __future__ import annotations
 
 import json
-import os
 from datetime import timedelta
 
 import pytest
-from dagster import DagsterInstance
 
 from sandbox.api.base import save_record
 from sandbox.server import EmulatorServer
 from sandbox.store import WorldStore, format_ts, parse_ts
 from tests.e2e.activation import PLATFORMS, dry_run_config, rows, run_job, write_calls
+from tests.e2e.conftest import FirstRun
 from tests.integration.destinations import declarations, memberships
 from warehouse import Warehouse, erasure
 
@@ -73,19 +72,15 @@ def _bridge(wh: Warehouse, server: EmulatorServer, skip: set[str]) -> tuple[str,
     return a, b
 
 
+# propagation is the engine's logic over the sync state, the same on both
+# warehouses; the daily job's postgres variant runs every sync on PostgreSQL
+# (CI time is kept for that one)
+@pytest.mark.parametrize("daily_first_run", ["duckdb"], indirect=True)
 def test_merge_and_erasure_reach_every_destination_dry_run_first(
-    sandbox_env: EmulatorServer,
-    dagster_instance: DagsterInstance,
+    daily_first_run: FirstRun,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    if os.environ.get("OMNIHUB_WAREHOUSE_URL"):
-        # propagation is the engine's logic over the sync state, the same on both
-        # warehouses; the daily job's postgres variant runs every sync on PostgreSQL
-        # (CI time is kept for that one)
-        pytest.skip("merge and erasure propagation runs on DuckDB; PostgreSQL: test_daily_job")
-    with WorldStore(sandbox_env.world_dir) as world:
-        monkeypatch.setenv("OMNIHUB_AS_OF", world.now())
-    run_job(dagster_instance, "daily")
+    sandbox_env, dagster_instance = daily_first_run.server, daily_first_run.instance
     wh = Warehouse.from_env()
     before = rows(wh, STATE)
 

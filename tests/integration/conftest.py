@@ -7,7 +7,6 @@ copied per test, so tests that write to the world cannot see each other.
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,6 +15,7 @@ import pytest
 from sandbox.server import EmulatorServer
 from sandbox.store import WorldStore
 from tests.integration import fixture_world
+from tests.integration.pipeline import copy_world
 
 
 @pytest.fixture(scope="session")
@@ -32,16 +32,7 @@ def pristine_world(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture
 def world_dir(pristine_world: Path, tmp_path: Path) -> Path:
     """A private copy of the session's world (sqlite backup: safe with WAL files)."""
-    target = tmp_path / "world"
-    target.mkdir()
-    for db in pristine_world.glob("*.sqlite"):
-        src, dst = sqlite3.connect(db), sqlite3.connect(target / db.name)
-        try:
-            src.backup(dst)
-        finally:
-            src.close()
-            dst.close()
-    return target
+    return copy_world(pristine_world, tmp_path / "world")
 
 
 @pytest.fixture

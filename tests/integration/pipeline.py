@@ -5,6 +5,7 @@ Shared by the integration tests that check dbt's output against the world."""
 from __future__ import annotations
 
 import os
+import sqlite3
 import subprocess
 import sys
 from datetime import date
@@ -23,6 +24,20 @@ STREAMS = {
     "zendesk": ("users", "tickets", "satisfaction_ratings"),
     "meta_ads": ("campaigns", "insights", "leads"),
 }
+
+
+def copy_world(source: Path, target: Path) -> Path:
+    """A private copy of a world directory (sqlite backup: safe with WAL files),
+    so whatever a test's syncs write there no other test sees."""
+    target.mkdir(parents=True)
+    for db in source.glob("*.sqlite"):
+        src, dst = sqlite3.connect(db), sqlite3.connect(target / db.name)
+        try:
+            src.backup(dst)
+        finally:
+            src.close()
+            dst.close()
+    return target
 
 
 def world_env(emulator: EmulatorServer) -> dict[str, str]:
