@@ -505,7 +505,9 @@ def _find_profile(store: WorldStore, attrs: dict[str, Any], profile_id: str | No
             continue
         row = store.conn.execute(
             "select id from records where platform = ? and stream = 'profiles' and deleted = 0 "
-            f"and lower({_attr(key)}) = lower(?) order by id limit 1",
+            # Klaviyo matches an address case-insensitively and without the
+            # spaces a form may have sent around it
+            f"and lower(trim({_attr(key)})) = lower(trim(?)) order by id limit 1",
             (P, str(value)),
         ).fetchone()
         if row:

@@ -201,7 +201,8 @@ def render(
         "type": "profile",
         "id": kid,
         "attributes": {
-            "email": the_email,
+            # Klaviyo validates an address and stores it without surrounding spaces
+            "email": the_email.strip() if the_email else the_email,
             "phone_number": phone,
             "external_id": None,
             "first_name": person.first_name,
