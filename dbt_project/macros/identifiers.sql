@@ -14,6 +14,12 @@
     ({{ expression }} ~ '{{ pattern }}')
 {%- endmacro %}
 
+{#- Spark's string literals read backslash escapes: each backslash of the
+    pattern is doubled, and a quote ('' in SQL) written \'. -#}
+{% macro spark__regex_matches(expression, pattern) -%}
+    ({{ expression }} rlike '{{ pattern | replace("\\", "\\\\") | replace("''", "\\'") }}')
+{%- endmacro %}
+
 
 {#- Trimmed, lowercased, syntax-checked (null when invalid). Gmail ignores dots
     and everything after "+" in the local part, and googlemail.com is gmail.com:

@@ -9,6 +9,11 @@
     ({{ expression }} ->> '$')
 {%- endmacro %}
 
+{#- Spark: unnest_json_array already yields a string element as its text. -#}
+{% macro spark__json_scalar_text(expression) -%}
+    {{ expression }}
+{%- endmacro %}
+
 {% macro postgres__json_scalar_text(expression) -%}
     ({{ expression }} #>> '{}')
 {%- endmacro %}

@@ -6,7 +6,8 @@
     delete+insert on the model's key, post_hook delete_deleted_versions()), only
     raw rows landed after the newest `_loaded_at` already staged are read; their
     newest version replaces the staged one, and a deletion is carried through as
-    `_deleted` so the post-hook can remove the staged row. -#}
+    `_deleted` so the post-hook can remove the staged row. Engines without
+    row deletes (Spark) rebuild staging whole instead (macros/incremental.sql). -#}
 {% macro latest_versions(relation) -%}
     select *
     from (
@@ -17,12 +18,12 @@
                 order by updated_at desc nulls last, _loaded_at desc
             ) as version_rank
         from {{ relation }}
-        {%- if is_incremental() %}
+        {%- if reads_incrementally() %}
         where _loaded_at > (select coalesce(max(_loaded_at), cast('1970-01-01' as timestamp)) from {{ this }})
         {%- endif %}
     ) as versions
     where version_rank = 1
-    {%- if not is_incremental() %}
+    {%- if not reads_incrementally() %}
         and not deleted
     {%- endif %}
 {%- endmacro %}
@@ -31,7 +32,7 @@
 {#- The post-hook of an incremental staging model: rows whose newest version is
     a deletion were replaced by that deletion; remove them. -#}
 {% macro delete_deleted_versions() -%}
-    {%- if is_incremental() -%}
+    {%- if reads_incrementally() -%}
         delete from {{ this }} where _deleted
     {%- else -%}
         select 1
@@ -43,7 +44,7 @@
     is deleted; incrementally keep it, flagged, for the post-hook to remove the
     staged row it replaces. -#}
 {% macro keep_current() -%}
-    {%- if not is_incremental() -%}
+    {%- if not reads_incrementally() -%}
         where not _deleted
     {%- endif -%}
 {%- endmacro %}

@@ -96,7 +96,7 @@ staged as (
 final as (
 
     select
-        customer_id || ':' || cast(month as varchar) as customer_stage_id,
+        customer_id || ':' || cast(month as {{ type_varchar() }}) as customer_stage_id,
         customer_id,
         month,
         stage,

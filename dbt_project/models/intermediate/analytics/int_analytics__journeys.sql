@@ -98,7 +98,7 @@ final as (
         completions.ordered_at as completed_at,
         completions.order_key is not null as is_completed,
         completions.order_key is null and windows.window_ends_at > {{ as_of() }} as is_open,
-        cast({{ dbt.datediff('windows.started_at', 'completions.ordered_at', 'second') }} as double precision)
+        cast({{ dbt.datediff('windows.started_at', 'completions.ordered_at', 'second') }} as {{ type_double() }})
             / 3600 as hours_to_complete
     from windows
     left join completions

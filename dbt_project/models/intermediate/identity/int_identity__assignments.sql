@@ -2,9 +2,10 @@
     config(
         materialized='incremental',
         unique_key='record_key',
-        incremental_strategy='delete+insert',
+        incremental_strategy=upsert_strategy(),
         full_refresh=false,
-        on_schema_change='fail'
+        on_schema_change='fail',
+        pre_hook="{{ snapshot_previous_state() }}"
     )
 }}
 {#- Which customer each source record belongs to, with ids that stay put.
@@ -35,7 +36,7 @@ components as (
 previous as (
 
     select record_key, customer_id, customer_since
-    from {{ this }}
+    from {{ previous_state() }}
     where is_current
 
 ),
@@ -43,8 +44,8 @@ previous as (
 previous as (
 
     select
-        cast(null as varchar) as record_key,
-        cast(null as varchar) as customer_id,
+        cast(null as {{ type_varchar() }}) as record_key,
+        cast(null as {{ type_varchar() }}) as customer_id,
         cast(null as timestamp) as customer_since
     where false
 

@@ -1,13 +1,11 @@
-{#- Connected components of the record graph, by label propagation in one
-    recursive CTE (standard SQL: the same text runs on DuckDB and PostgreSQL).
+{#- Connected components of the record graph, by label propagation
+    (macros/components.sql: one recursive CTE on DuckDB and PostgreSQL,
+    unrolled rounds on Spark).
 
     Records are numbered; an identifier shared by several records links each of
     them to the lowest-numbered one (a star: k edges, not k^2). Every node then
     receives the labels of the nodes that reach it, but only labels lower than
-    itself travel. The component's minimum is lower than every other member, so
-    it reaches all of them, and since UNION discards rows already seen the
-    recursion stops exactly when nothing new arrives: it converges on any graph,
-    chains included, with no fixed number of passes. -#}
+    itself travel, so each record ends with its component's lowest number. -#}
 with recursive
 
 records as (
@@ -52,26 +50,7 @@ edges as (
 
 ),
 
-walk (node, label) as (
-
-    select src as node, src as label from edges
-
-    union
-
-    select edges.dst, walk.label
-    from walk
-    inner join edges on edges.src = walk.node
-    where walk.label < edges.dst
-
-),
-
-labels as (
-
-    select node, min(label) as label
-    from walk
-    group by node
-
-)
+{{ component_labels('records', 'edges') }}
 
 select
     records.record_key,

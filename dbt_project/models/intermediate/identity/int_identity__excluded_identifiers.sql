@@ -30,7 +30,7 @@ blocklisted as (
         pairs.identifier_type,
         pairs.identifier_value,
         'blocklist' as reason,
-        cast(null as varchar) as platform,
+        cast(null as {{ type_varchar() }}) as platform,
         cast(null as integer) as record_count
     from pairs
     where
@@ -45,7 +45,7 @@ high_degree as (
     select
         identifier_type,
         identifier_value,
-        'shared by ' || cast(count(distinct record_key) as varchar) || ' records on ' || platform as reason,
+        'shared by ' || cast(count(distinct record_key) as {{ type_varchar() }}) || ' records on ' || platform as reason,
         platform,
         cast(count(distinct record_key) as integer) as record_count
     from pairs

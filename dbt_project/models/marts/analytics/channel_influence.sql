@@ -58,13 +58,13 @@ counted as (
 final as (
 
     select
-        cast(counted.purchase_type || ':' || counted.touch_channel as varchar) as channel_influence_id,
-        cast(counted.purchase_type as varchar) as purchase_type,
-        cast(counted.touch_channel as varchar) as touch_channel,
+        cast(counted.purchase_type || ':' || counted.touch_channel as {{ type_varchar() }}) as channel_influence_id,
+        cast(counted.purchase_type as {{ type_varchar() }}) as purchase_type,
+        cast(counted.touch_channel as {{ type_varchar() }}) as touch_channel,
         cast(totals.paths as bigint) as paths,
         cast(counted.paths_with_channel as bigint) as paths_with_channel,
         cast(counted.paths_only_channel as bigint) as paths_only_channel,
-        cast(counted.paths_with_channel as double precision) / totals.paths as influence_share,
+        cast(counted.paths_with_channel as {{ type_double() }}) / totals.paths as influence_share,
         cast(counted.net_revenue as decimal(18, 2)) as net_revenue_influenced
     from counted
     inner join totals on totals.purchase_type = counted.purchase_type

@@ -43,7 +43,7 @@ final as (
         cast({{ dbt.dateadd('month', 1, 'month') }} <= {{ as_of() }} as boolean) as is_complete_month,
         cast(active_customers as bigint) as active_customers,
         cast(cross_channel_customers as bigint) as cross_channel_customers,
-        cast(cross_channel_customers as double precision) / active_customers as cross_channel_rate,
+        cast(cross_channel_customers as {{ type_double() }}) / active_customers as cross_channel_rate,
         cast(one_channel_customers as bigint) as one_channel_customers,
         cast(two_channel_customers as bigint) as two_channel_customers,
         cast(three_plus_channel_customers as bigint) as three_plus_channel_customers

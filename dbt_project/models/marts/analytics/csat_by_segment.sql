@@ -42,14 +42,14 @@ segmented as (
 final as (
 
     select
-        cast(segment_type || ':' || segment || ':' || channel_band as varchar) as csat_segment_id,
-        cast(segment_type as varchar) as segment_type,
-        cast(segment as varchar) as segment,
-        cast(channel_band as varchar) as channel_band,
+        cast(segment_type || ':' || segment || ':' || channel_band as {{ type_varchar() }}) as csat_segment_id,
+        cast(segment_type as {{ type_varchar() }}) as segment_type,
+        cast(segment as {{ type_varchar() }}) as segment,
+        cast(channel_band as {{ type_varchar() }}) as channel_band,
         cast(count(distinct customer_id) as bigint) as customers_rated,
         cast(count(*) as bigint) as ratings,
         cast(count(case when is_good then 1 end) as bigint) as good_ratings,
-        cast(count(case when is_good then 1 end) as double precision) / count(*) as csat
+        cast(count(case when is_good then 1 end) as {{ type_double() }}) / count(*) as csat
     from segmented
     group by segment_type, segment, channel_band
 

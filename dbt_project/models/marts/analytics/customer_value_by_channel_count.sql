@@ -49,20 +49,20 @@ aggregated as (
 final as (
 
     select
-        cast(breakdown as varchar) as breakdown,
-        cast(segment as varchar) as segment,
+        cast(breakdown as {{ type_varchar() }}) as breakdown,
+        cast(segment as {{ type_varchar() }}) as segment,
         cast(segment_order as integer) as segment_order,
         cast(customers as bigint) as customers,
         cast(purchasers as bigint) as purchasers,
         cast(orders as bigint) as orders,
         cast(net_revenue as decimal(18, 2)) as net_revenue,
-        cast(orders as double precision) / customers as orders_per_customer,
+        cast(orders as {{ type_double() }}) / customers as orders_per_customer,
         cast(net_revenue / customers as decimal(18, 2)) as lifetime_value_per_customer,
         cast(case when orders > 0 then net_revenue / orders end as decimal(18, 2)) as average_order_value,
-        cast(customers as double precision) / sum(customers) over (partition by breakdown)
+        cast(customers as {{ type_double() }}) / sum(customers) over (partition by breakdown)
             as share_of_customers,
-        cast(net_revenue as double precision)
-            / nullif(cast(sum(net_revenue) over (partition by breakdown) as double precision), 0)
+        cast(net_revenue as {{ type_double() }})
+            / nullif(cast(sum(net_revenue) over (partition by breakdown) as {{ type_double() }}), 0)
             as share_of_revenue
     from aggregated
 

@@ -14,16 +14,16 @@ journeys as (
 final as (
 
     select
-        cast(journey as varchar) as journey,
+        cast(journey as {{ type_varchar() }}) as journey,
         cast({{ dbt.date_trunc('month', 'started_at') }} as date) as start_month,
         cast(max(window_days) as integer) as window_days,
         cast(count(*) as bigint) as started,
         cast(count(case when is_completed then 1 end) as bigint) as completed,
         cast(count(case when is_open then 1 end) as bigint) as still_open,
-        cast(count(case when is_completed then 1 end) as double precision) / count(*)
+        cast(count(case when is_completed then 1 end) as {{ type_double() }}) / count(*)
             as completion_rate,
-        cast(avg(hours_to_complete) as double precision) as avg_hours_to_complete,
-        cast(percentile_cont(0.5) within group (order by hours_to_complete) as double precision)
+        cast(avg(hours_to_complete) as {{ type_double() }}) as avg_hours_to_complete,
+        cast(percentile_cont(0.5) within group (order by hours_to_complete) as {{ type_double() }})
             as median_hours_to_complete
     from journeys
     group by 1, 2

@@ -13,11 +13,11 @@ stages as (
 final as (
 
     select
-        cast(cast(month as varchar) || ':' || previous_stage || '>' || stage as varchar)
+        cast(cast(month as {{ type_varchar() }}) || ':' || previous_stage || '>' || stage as {{ type_varchar() }})
             as journey_stage_flow_id,
         cast(month as date) as month,
-        cast(previous_stage as varchar) as from_stage,
-        cast(stage as varchar) as to_stage,
+        cast(previous_stage as {{ type_varchar() }}) as from_stage,
+        cast(stage as {{ type_varchar() }}) as to_stage,
         cast(previous_stage = stage as boolean) as is_stay,
         cast(count(*) as bigint) as customers
     from stages

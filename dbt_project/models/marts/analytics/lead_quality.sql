@@ -70,18 +70,18 @@ by_source as (
 final as (
 
     select
-        cast(source_type || ':' || coalesce(source_id, 'unknown') as varchar) as lead_source_id,
-        cast(source_type as varchar) as source_type,
-        cast(coalesce(source_id, 'unknown') as varchar) as source_id,
-        cast(coalesce(max(source_name), 'unknown') as varchar) as source_name,
+        cast(source_type || ':' || coalesce(source_id, 'unknown') as {{ type_varchar() }}) as lead_source_id,
+        cast(source_type as {{ type_varchar() }}) as source_type,
+        cast(coalesce(source_id, 'unknown') as {{ type_varchar() }}) as source_id,
+        cast(coalesce(max(source_name), 'unknown') as {{ type_varchar() }}) as source_name,
         cast({{ var('analytics_lead_window_days') }} as integer) as window_days,
         cast(count(*) as bigint) as leads,
         cast(count(case when is_completed then 1 end) as bigint) as converted,
         cast(count(case when is_open then 1 end) as bigint) as still_open,
-        cast(count(case when is_completed then 1 end) as double precision) / count(*)
+        cast(count(case when is_completed then 1 end) as {{ type_double() }}) / count(*)
             as conversion_rate,
-        cast(avg(days_to_first_purchase) as double precision) as avg_days_to_first_purchase,
-        cast(percentile_cont(0.5) within group (order by days_to_first_purchase) as double precision)
+        cast(avg(days_to_first_purchase) as {{ type_double() }}) as avg_days_to_first_purchase,
+        cast(percentile_cont(0.5) within group (order by days_to_first_purchase) as {{ type_double() }})
             as median_days_to_first_purchase,
         cast(avg(first_order_value) as decimal(18, 2)) as avg_first_order_value,
         cast(coalesce(sum(first_order_value), 0) as decimal(18, 2)) as first_order_revenue

@@ -60,7 +60,7 @@ positioned as (
         count(*) over (partition by order_key) as touches_in_window,
         power(
             0.5,
-            cast(seconds_before_order as double precision)
+            cast(seconds_before_order as {{ type_double() }})
                 / ({{ var('analytics_attribution_half_life_days') }} * 86400.0)
         ) as decay
     from order_touches
@@ -121,22 +121,22 @@ weighted as (
 final as (
 
     select
-        cast(order_key || '|' || touchpoint_id || '|' || attribution_model as varchar) as attribution_id,
-        cast(order_key as varchar) as order_key,
-        cast(customer_id as varchar) as customer_id,
-        cast(order_channel as varchar) as order_channel,
+        cast(order_key || '|' || touchpoint_id || '|' || attribution_model as {{ type_varchar() }}) as attribution_id,
+        cast(order_key as {{ type_varchar() }}) as order_key,
+        cast(customer_id as {{ type_varchar() }}) as customer_id,
+        cast(order_channel as {{ type_varchar() }}) as order_channel,
         cast(ordered_at as timestamp) as ordered_at,
         cast(is_first_purchase as boolean) as is_first_purchase,
-        cast(attribution_model as varchar) as attribution_model,
-        cast(touchpoint_id as varchar) as touchpoint_id,
-        cast(touch_type as varchar) as touch_type,
-        cast(touch_channel as varchar) as touch_channel,
+        cast(attribution_model as {{ type_varchar() }}) as attribution_model,
+        cast(touchpoint_id as {{ type_varchar() }}) as touchpoint_id,
+        cast(touch_type as {{ type_varchar() }}) as touch_type,
+        cast(touch_channel as {{ type_varchar() }}) as touch_channel,
         cast(touched_at as timestamp) as touched_at,
         cast(touch_position as bigint) as touch_position,
         cast(touches_in_window as bigint) as touches_in_window,
-        cast(weight as double precision) as weight,
+        cast(weight as {{ type_double() }}) as weight,
         cast(net_revenue as decimal(18, 2)) as order_net_revenue,
-        cast(weight * cast(net_revenue as double precision) as double precision) as attributed_revenue
+        cast(weight * cast(net_revenue as {{ type_double() }}) as {{ type_double() }}) as attributed_revenue
     from weighted
 
 )

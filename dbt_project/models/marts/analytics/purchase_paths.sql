@@ -38,7 +38,7 @@ paths as (
         order_key,
         case when max(case when is_first_purchase then 1 else 0 end) = 1
             then 'first_purchase' else 'repeat_purchase' end as purchase_type,
-        string_agg(touch_channel, ' > ' order by touch_position) as path,
+        {{ dbt.listagg('touch_channel', "' > '", 'order by touch_position') }} as path,
         count(*) as steps,
         max(order_net_revenue) as net_revenue
     from collapsed
@@ -63,12 +63,12 @@ counted as (
 final as (
 
     select
-        cast(purchase_type || ':' || path as varchar) as purchase_path_id,
-        cast(purchase_type as varchar) as purchase_type,
-        cast(path as varchar) as path,
+        cast(purchase_type || ':' || path as {{ type_varchar() }}) as purchase_path_id,
+        cast(purchase_type as {{ type_varchar() }}) as purchase_type,
+        cast(path as {{ type_varchar() }}) as path,
         cast(steps as bigint) as steps,
         cast(purchases as bigint) as purchases,
-        cast(purchases as double precision) / sum(purchases) over (partition by purchase_type)
+        cast(purchases as {{ type_double() }}) / sum(purchases) over (partition by purchase_type)
             as share_of_purchases,
         cast(net_revenue as decimal(18, 2)) as net_revenue,
         cast(row_number() over (

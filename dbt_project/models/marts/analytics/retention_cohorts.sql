@@ -45,11 +45,11 @@ final as (
 
     select
         cast(cohort_month as date) as cohort_month,
-        cast(channel_band as varchar) as channel_band,
+        cast(channel_band as {{ type_varchar() }}) as channel_band,
         cast(count(*) as bigint) as customers,
         cast(count(case when is_repeat then 1 end) as bigint) as repeat_customers,
-        cast(count(case when is_repeat then 1 end) as double precision) / count(*) as repeat_rate,
-        cast(avg(seconds_to_second_purchase) as double precision) / 86400 as avg_days_to_second_purchase
+        cast(count(case when is_repeat then 1 end) as {{ type_double() }}) / count(*) as repeat_rate,
+        cast(avg(seconds_to_second_purchase) as {{ type_double() }}) / 86400 as avg_days_to_second_purchase
     from cohorts
     group by cohort_month, channel_band
 

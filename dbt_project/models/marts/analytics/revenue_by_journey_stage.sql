@@ -69,9 +69,9 @@ cells as (
 final as (
 
     select
-        cast(cast(cells.month as varchar) || ':' || cells.stage as varchar) as journey_stage_month_id,
+        cast(cast(cells.month as {{ type_varchar() }}) || ':' || cells.stage as {{ type_varchar() }}) as journey_stage_month_id,
         cast(cells.month as date) as month,
-        cast(cells.stage as varchar) as stage,
+        cast(cells.stage as {{ type_varchar() }}) as stage,
         cast(case cells.stage
             when 'lead' then 1 when 'first_purchase' then 2 when 'repeat' then 3 else 4
         end as integer) as stage_order,

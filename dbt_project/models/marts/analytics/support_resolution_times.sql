@@ -59,24 +59,24 @@ segmented as (
 final as (
 
     select
-        cast(segment_type || ':' || segment as varchar) as support_segment_id,
-        cast(segment_type as varchar) as segment_type,
-        cast(segment as varchar) as segment,
+        cast(segment_type || ':' || segment as {{ type_varchar() }}) as support_segment_id,
+        cast(segment_type as {{ type_varchar() }}) as segment_type,
+        cast(segment as {{ type_varchar() }}) as segment,
         cast(count(*) as bigint) as tickets,
         cast(count(distinct customer_id) as bigint) as customers,
         cast(count(first_reply_minutes) as bigint) as replied,
         cast(count(full_resolution_minutes) as bigint) as solved,
-        cast(avg(first_reply_minutes) as double precision) / 60 as avg_first_reply_hours,
-        cast(percentile_cont(0.5) within group (order by first_reply_minutes) as double precision) / 60
+        cast(avg(first_reply_minutes) as {{ type_double() }}) / 60 as avg_first_reply_hours,
+        cast(percentile_cont(0.5) within group (order by first_reply_minutes) as {{ type_double() }}) / 60
             as median_first_reply_hours,
-        cast(avg(full_resolution_minutes) as double precision) / 60 as avg_resolution_hours,
-        cast(percentile_cont(0.5) within group (order by full_resolution_minutes) as double precision) / 60
+        cast(avg(full_resolution_minutes) as {{ type_double() }}) / 60 as avg_resolution_hours,
+        cast(percentile_cont(0.5) within group (order by full_resolution_minutes) as {{ type_double() }}) / 60
             as median_resolution_hours,
         cast(count(case when first_reply_minutes <= {{ var('analytics_support_first_reply_target_hours') }} * 60
-            then 1 end) as double precision) / nullif(count(first_reply_minutes), 0)
+            then 1 end) as {{ type_double() }}) / nullif(count(first_reply_minutes), 0)
             as replied_within_target_share,
         cast(count(case when full_resolution_minutes <= {{ var('analytics_support_resolution_target_hours') }} * 60
-            then 1 end) as double precision) / nullif(count(full_resolution_minutes), 0)
+            then 1 end) as {{ type_double() }}) / nullif(count(full_resolution_minutes), 0)
             as solved_within_target_share
     from segmented
     group by segment_type, segment

@@ -122,16 +122,16 @@ ranked as (
 final as (
 
     select
-        cast(segment_type || ':' || segment || ':' || topic_type || ':' || topic as varchar)
+        cast(segment_type || ':' || segment || ':' || topic_type || ':' || topic as {{ type_varchar() }})
             as support_topic_id,
-        cast(segment_type as varchar) as segment_type,
-        cast(segment as varchar) as segment,
-        cast(topic_type as varchar) as topic_type,
-        cast(topic as varchar) as topic,
+        cast(segment_type as {{ type_varchar() }}) as segment_type,
+        cast(segment as {{ type_varchar() }}) as segment,
+        cast(topic_type as {{ type_varchar() }}) as topic_type,
+        cast(topic as {{ type_varchar() }}) as topic,
         cast(tickets as bigint) as tickets,
         cast(customers as bigint) as customers,
         cast(segment_tickets as bigint) as segment_tickets,
-        cast(tickets as double precision) / segment_tickets as share_of_tickets,
+        cast(tickets as {{ type_double() }}) / segment_tickets as share_of_tickets,
         cast(topic_rank as bigint) as topic_rank
     from ranked
     where topic_rank <= {{ var('analytics_support_topics_kept') }}

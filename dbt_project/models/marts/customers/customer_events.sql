@@ -81,7 +81,7 @@ checkouts as (
         case when is_completed then 'checkout_completed' else 'checkout_abandoned' end,
         'shopify',
         cast(null as decimal(18, 2)),
-        cast(total_price as varchar) || ' ' || coalesce(currency, '')
+        cast(total_price as {{ type_varchar() }}) || ' ' || coalesce(currency, '')
     from {{ ref('stg_shopify__checkouts') }}
     where shopify_customer_id is not null
 
@@ -118,7 +118,7 @@ loyalty as (
         'loyalty_enrolled',
         'square',
         cast(null as decimal(18, 2)),
-        cast(points_balance as varchar) || ' points'
+        cast(points_balance as {{ type_varchar() }}) || ' points'
     from {{ ref('stg_square__loyalty_accounts') }}
     where square_customer_id is not null
 

@@ -2,15 +2,17 @@
     day of as_of()), kept across runs so at_risk_customers can tell whose
     health fell. Incremental: a run appends its day; a second run on the same
     day replaces that day's rows (delete+insert on customer_id, scored_on), so
-    reruns never double a day. A full refresh keeps only the current day:
+    reruns never double a day (on Spark: insert_overwrite of that day's
+    partition, the same outcome). A full refresh keeps only the current day:
     history lives nowhere else. -#}
 {{
     config(
         materialized='incremental',
         unique_key=['customer_id', 'scored_on'],
-        incremental_strategy='delete+insert',
+        incremental_strategy=upsert_strategy(),
         on_schema_change='fail',
-        full_refresh=false
+        full_refresh=false,
+        partition_by=['scored_on']
     )
 }}
 with

@@ -39,7 +39,7 @@ linking as (
 
     select
         identifiers.record_key,
-        string_agg(identifiers.identifier_key, ', ' order by identifiers.identifier_key) as linked_by
+        {{ dbt.listagg('identifiers.identifier_key', "', '", 'order by identifiers.identifier_key') }} as linked_by
     from identifiers
     inner join shared
         on shared.customer_id = identifiers.customer_id

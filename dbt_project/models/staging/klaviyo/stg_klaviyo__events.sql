@@ -2,7 +2,7 @@
     config(
         materialized='incremental',
         unique_key='klaviyo_event_id',
-        incremental_strategy='delete+insert',
+        incremental_strategy=upsert_strategy(),
         on_schema_change='append_new_columns',
         post_hook="{{ delete_deleted_versions() }}"
     )
@@ -31,7 +31,7 @@ renamed as (
 
     select
         -- ids
-        cast(latest.id as varchar) as klaviyo_event_id,
+        cast(latest.id as {{ type_varchar() }}) as klaviyo_event_id,
         {{ json_text('payload', ['relationships', 'profile', 'data', 'id']) }} as klaviyo_profile_id,
         {{ json_text('payload', ['relationships', 'metric', 'data', 'id']) }} as klaviyo_metric_id,
 

@@ -13,7 +13,7 @@ latest as (
 )
 
 select
-    cast(id as varchar) as klaviyo_list_id,
+    cast(id as {{ type_varchar() }}) as klaviyo_list_id,
     {{ json_text('payload', ['attributes', 'name']) }} as list_name,
     {{ json_text('payload', ['attributes', 'opt_in_process']) }} as opt_in_process,
     {{ to_utc(json_text('payload', ['attributes', 'created'])) }} as created_at,

@@ -13,7 +13,7 @@ latest as (
 )
 
 select
-    cast(id as varchar) as klaviyo_metric_id,
+    cast(id as {{ type_varchar() }}) as klaviyo_metric_id,
     {{ json_text('payload', ['attributes', 'name']) }} as metric_name,
     {{ json_text('payload', ['attributes', 'integration', 'name']) }} as integration_name,
     {{ to_utc(json_text('payload', ['attributes', 'created'])) }} as created_at,

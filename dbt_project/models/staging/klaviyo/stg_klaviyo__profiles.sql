@@ -2,7 +2,7 @@
     config(
         materialized='incremental',
         unique_key='klaviyo_profile_id',
-        incremental_strategy='delete+insert',
+        incremental_strategy=upsert_strategy(),
         on_schema_change='append_new_columns',
         post_hook="{{ delete_deleted_versions() }}"
     )
@@ -25,7 +25,7 @@ renamed as (
 
     select
         -- ids
-        cast(id as varchar) as klaviyo_profile_id,
+        cast(id as {{ type_varchar() }}) as klaviyo_profile_id,
         {{ json_text('payload', ['attributes', 'external_id']) }} as external_id,
 
         -- strings

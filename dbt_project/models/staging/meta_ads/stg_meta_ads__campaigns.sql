@@ -13,7 +13,7 @@ latest as (
 )
 
 select
-    cast(id as varchar) as meta_campaign_id,
+    cast(id as {{ type_varchar() }}) as meta_campaign_id,
     {{ json_text('payload', 'name') }} as campaign_name,
     {{ json_text('payload', 'objective') }} as objective,
     {{ json_text('payload', 'effective_status') }} as effective_status,

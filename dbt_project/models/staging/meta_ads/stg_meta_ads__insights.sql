@@ -2,7 +2,7 @@
     config(
         materialized='incremental',
         unique_key='meta_insight_id',
-        incremental_strategy='delete+insert',
+        incremental_strategy=upsert_strategy(),
         on_schema_change='append_new_columns',
         post_hook="{{ delete_deleted_versions() }}"
     )
@@ -40,7 +40,7 @@ actions as (
 current_rows as (
 
     select
-        cast(latest.id as varchar) as meta_insight_id,
+        cast(latest.id as {{ type_varchar() }}) as meta_insight_id,
         {{ json_text('payload', 'campaign_id') }} as meta_campaign_id,
         cast({{ json_text('payload', 'date_start') }} as date) as report_date,
         cast({{ json_text('payload', 'impressions') }} as bigint) as impressions,

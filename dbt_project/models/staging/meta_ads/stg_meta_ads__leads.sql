@@ -2,7 +2,7 @@
     config(
         materialized='incremental',
         unique_key='meta_lead_id',
-        incremental_strategy='delete+insert',
+        incremental_strategy=upsert_strategy(),
         on_schema_change='append_new_columns',
         post_hook="{{ delete_deleted_versions() }}"
     )
@@ -43,7 +43,7 @@ fields as (
 current_rows as (
 
     select
-        cast(latest.id as varchar) as meta_lead_id,
+        cast(latest.id as {{ type_varchar() }}) as meta_lead_id,
         {{ json_text('payload', 'form_id') }} as meta_form_id,
         {{ json_text('payload', 'campaign_id') }} as meta_campaign_id,
         {{ json_text('payload', 'ad_id') }} as meta_ad_id,

@@ -2,7 +2,7 @@
     config(
         materialized='incremental',
         unique_key='shopify_checkout_id',
-        incremental_strategy='delete+insert',
+        incremental_strategy=upsert_strategy(),
         on_schema_change='append_new_columns',
         post_hook="{{ delete_deleted_versions() }}"
     )
@@ -25,7 +25,7 @@ lines as (
 
     select
         {{ json_text('line.value', 'id') }} as shopify_checkout_line_id,
-        cast(latest.id as varchar) as shopify_checkout_id,
+        cast(latest.id as {{ type_varchar() }}) as shopify_checkout_id,
         {{ json_text('line.value', 'product_id') }} as shopify_product_id,
         {{ json_text('line.value', 'sku') }} as sku,
         {{ json_text('line.value', 'title') }} as title,

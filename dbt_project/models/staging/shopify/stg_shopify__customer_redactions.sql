@@ -14,7 +14,7 @@ source as (
 redactions as (
 
     select
-        cast(id as varchar) as shopify_customer_id,
+        cast(id as {{ type_varchar() }}) as shopify_customer_id,
         nullif(lower(trim({{ json_text('payload', ['webhook', 'customer', 'email']) }})), '') as email,
         updated_at as requested_at,
         row_number() over (partition by id order by updated_at desc, _loaded_at desc) as version_rank

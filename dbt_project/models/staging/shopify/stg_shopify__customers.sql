@@ -2,7 +2,7 @@
     config(
         materialized='incremental',
         unique_key='shopify_customer_id',
-        incremental_strategy='delete+insert',
+        incremental_strategy=upsert_strategy(),
         on_schema_change='append_new_columns',
         post_hook="{{ delete_deleted_versions() }}"
     )
@@ -25,7 +25,7 @@ renamed as (
 
     select
         -- ids
-        cast(id as varchar) as shopify_customer_id,
+        cast(id as {{ type_varchar() }}) as shopify_customer_id,
 
         -- strings
         nullif(lower(trim({{ json_text('payload', 'email') }})), '') as email,

@@ -2,7 +2,7 @@
     config(
         materialized='incremental',
         unique_key='shopify_order_id',
-        incremental_strategy='delete+insert',
+        incremental_strategy=upsert_strategy(),
         on_schema_change='append_new_columns',
         post_hook="{{ delete_deleted_versions() }}"
     )
@@ -42,7 +42,7 @@ renamed as (
 
     select
         -- ids
-        cast(latest.id as varchar) as shopify_order_id,
+        cast(latest.id as {{ type_varchar() }}) as shopify_order_id,
         {{ json_text('payload', ['customer', 'id']) }} as shopify_customer_id,
         {{ json_text('payload', 'name') }} as order_name,
 

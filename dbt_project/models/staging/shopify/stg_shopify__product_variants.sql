@@ -14,7 +14,7 @@ latest as (
 
 select
     {{ json_text('variant.value', 'id') }} as shopify_variant_id,
-    cast(latest.id as varchar) as shopify_product_id,
+    cast(latest.id as {{ type_varchar() }}) as shopify_product_id,
     {{ json_text('variant.value', 'sku') }} as sku,
     {{ json_text('variant.value', 'title') }} as variant_title,
     cast({{ json_text('variant.value', 'price') }} as decimal(18, 2)) as price,

@@ -15,7 +15,7 @@ latest as (
 renamed as (
 
     select
-        cast(id as varchar) as shopify_product_id,
+        cast(id as {{ type_varchar() }}) as shopify_product_id,
         {{ json_text('payload', 'title') }} as title,
         nullif(trim({{ json_text('payload', 'product_type') }}), '') as product_category,
         {{ json_text('payload', 'vendor') }} as vendor,

@@ -2,7 +2,7 @@
     config(
         materialized='incremental',
         unique_key='square_loyalty_account_id',
-        incremental_strategy='delete+insert',
+        incremental_strategy=upsert_strategy(),
         on_schema_change='append_new_columns',
         post_hook="{{ delete_deleted_versions() }}"
     )
@@ -24,7 +24,7 @@ latest as (
 current_rows as (
 
     select
-        cast(id as varchar) as square_loyalty_account_id,
+        cast(id as {{ type_varchar() }}) as square_loyalty_account_id,
         {{ json_text('payload', 'customer_id') }} as square_customer_id,
         {{ json_text('payload', 'program_id') }} as loyalty_program_id,
         -- A loyalty account is keyed by the buyer's phone (mapping.phone_number).

@@ -2,7 +2,7 @@
     config(
         materialized='incremental',
         unique_key='square_order_id',
-        incremental_strategy='delete+insert',
+        incremental_strategy=upsert_strategy(),
         on_schema_change='append_new_columns',
         post_hook="{{ delete_deleted_versions() }}"
     )
@@ -25,7 +25,7 @@ lines as (
 
     select
         {{ json_text('line.value', 'uid') }} as square_order_line_uid,
-        cast(latest.id as varchar) as square_order_id,
+        cast(latest.id as {{ type_varchar() }}) as square_order_id,
         {{ json_text('line.value', 'catalog_object_id') }} as catalog_object_id,
         -- The store's POS catalogue carries the online SKU in the item note.
         {{ json_text('line.value', 'note') }} as sku,

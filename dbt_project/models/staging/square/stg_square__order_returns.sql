@@ -2,7 +2,7 @@
     config(
         materialized='incremental',
         unique_key='square_order_id',
-        incremental_strategy='delete+insert',
+        incremental_strategy=upsert_strategy(),
         on_schema_change='append_new_columns',
         post_hook="{{ delete_deleted_versions() }}"
     )
@@ -28,8 +28,8 @@ latest as (
 returns as (
 
     select
-        cast(latest.id as varchar) || ':' || {{ json_text('entry.value', 'uid') }} as square_order_return_id,
-        cast(latest.id as varchar) as square_order_id,
+        cast(latest.id as {{ type_varchar() }}) || ':' || {{ json_text('entry.value', 'uid') }} as square_order_return_id,
+        cast(latest.id as {{ type_varchar() }}) as square_order_id,
         {{ json_text('entry.value', 'uid') }} as return_uid,
         {{ json_text('entry.value', 'source_order_id') }} as source_order_id,
         {{ json_text('latest.payload', 'reference_id') }} as reference_id,

@@ -2,7 +2,7 @@
     config(
         materialized='incremental',
         unique_key='square_order_id',
-        incremental_strategy='delete+insert',
+        incremental_strategy=upsert_strategy(),
         on_schema_change='append_new_columns',
         post_hook="{{ delete_deleted_versions() }}"
     )
@@ -25,7 +25,7 @@ renamed as (
 
     select
         -- ids
-        cast(id as varchar) as square_order_id,
+        cast(id as {{ type_varchar() }}) as square_order_id,
         {{ json_text('payload', 'location_id') }} as location_id,
         {{ json_text('payload', 'customer_id') }} as square_customer_id,
         -- Square's field for an id in another system: a store return of an

@@ -2,7 +2,7 @@
     config(
         materialized='incremental',
         unique_key='zendesk_satisfaction_rating_id',
-        incremental_strategy='delete+insert',
+        incremental_strategy=upsert_strategy(),
         on_schema_change='append_new_columns',
         post_hook="{{ delete_deleted_versions() }}"
     )
@@ -24,7 +24,7 @@ latest as (
 current_rows as (
 
     select
-        cast(id as varchar) as zendesk_satisfaction_rating_id,
+        cast(id as {{ type_varchar() }}) as zendesk_satisfaction_rating_id,
         {{ json_text('payload', 'ticket_id') }} as zendesk_ticket_id,
         {{ json_text('payload', 'requester_id') }} as zendesk_user_id,
         {{ json_text('payload', 'score') }} as score,

@@ -18,7 +18,7 @@ latest as (
 tags as (
 
     select distinct
-        cast(latest.id as varchar) as zendesk_ticket_id,
+        cast(latest.id as {{ type_varchar() }}) as zendesk_ticket_id,
         lower(trim({{ json_scalar_text('tag.value') }})) as tag
     from latest
     {{ unnest_json_array(json_get('latest.payload', 'tags'), 'tag') }}

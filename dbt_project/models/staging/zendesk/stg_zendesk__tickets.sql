@@ -2,7 +2,7 @@
     config(
         materialized='incremental',
         unique_key='zendesk_ticket_id',
-        incremental_strategy='delete+insert',
+        incremental_strategy=upsert_strategy(),
         on_schema_change='append_new_columns',
         post_hook="{{ delete_deleted_versions() }}"
     )
@@ -24,7 +24,7 @@ latest as (
 renamed as (
 
     select
-        cast(id as varchar) as zendesk_ticket_id,
+        cast(id as {{ type_varchar() }}) as zendesk_ticket_id,
         {{ json_text('payload', 'requester_id') }} as zendesk_user_id,
         {{ json_text('payload', 'status') }} as ticket_status,
         {{ json_text('payload', 'subject') }} as subject,

@@ -2,7 +2,7 @@
     config(
         materialized='incremental',
         unique_key='zendesk_user_id',
-        incremental_strategy='delete+insert',
+        incremental_strategy=upsert_strategy(),
         on_schema_change='append_new_columns',
         post_hook="{{ delete_deleted_versions() }}"
     )
@@ -24,7 +24,7 @@ latest as (
 renamed as (
 
     select
-        cast(id as varchar) as zendesk_user_id,
+        cast(id as {{ type_varchar() }}) as zendesk_user_id,
         nullif(trim({{ json_text('payload', 'name') }}), '') as full_name,
         nullif(lower(trim({{ json_text('payload', 'email') }})), '') as email,
         {{ normalize_email(json_text('payload', 'email')) }} as email_normalized,
