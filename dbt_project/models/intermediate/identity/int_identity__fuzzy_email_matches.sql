@@ -80,20 +80,19 @@ positions as (
 
 deletions as (
 
-    -- (address, position, the local part without that character); position 0
-    -- is the whole local part
-    select email, domain, local_part, 0 as position, local_part as reduced
+    -- (address, position, the local part without that character @ domain);
+    -- position 0 is the whole address
+    select email, 0 as position, email as reduced
     from addresses
 
     union all
 
     select
         addresses.email,
-        addresses.domain,
-        addresses.local_part,
         positions.position,
         substr(addresses.local_part, 1, positions.position - 1)
-        || substr(addresses.local_part, positions.position + 1) as reduced
+        || substr(addresses.local_part, positions.position + 1)
+        || '@' || addresses.domain as reduced
     from addresses
     inner join positions on positions.position <= length(addresses.local_part)
     where length(addresses.local_part) <= 64
@@ -102,54 +101,40 @@ deletions as (
 
 address_pairs as (
 
-    -- one character substituted: same length, same deletion at the same position
+    -- one join over the deletions, both directions: the same deletion at the
+    -- same position is one character substituted; a whole local part equal to
+    -- a deletion of the other is one character the other typed (or this one
+    -- dropped); the same deletion at two positions is two edits, not a pair
     select
-        one.email as email,
+        one.email,
         other.email as other_email,
-        'substituted' as edit,
         one.position,
-        substr(one.local_part, one.position, 1) as typed,
-        substr(other.local_part, other.position, 1) as other_typed
+        other.position as other_position
     from deletions as one
-    inner join deletions as other
-        on other.domain = one.domain
-        and other.reduced = one.reduced
-        and other.position = one.position
-    where one.position > 0
-        and one.email <> other.email
+    inner join deletions as other on other.reduced = one.reduced
+    where one.email <> other.email
+        and (
+            one.position = other.position
+            or (one.position = 0 and other.position > 0)
+            or (other.position = 0 and one.position > 0)
+        )
 
-    union all
+),
 
-    -- one character typed or dropped: the shorter is a deletion of the longer
-    select
-        shorter.email,
-        longer.email as other_email,
-        'dropped',
-        longer.position,
-        '',
-        substr(longer.local_part, longer.position, 1)
-    from deletions as shorter
-    inner join deletions as longer
-        on longer.domain = shorter.domain
-        and longer.reduced = shorter.reduced
-    where shorter.position = 0
-        and longer.position > 0
-
-    union all
+described as (
 
     select
-        longer.email,
-        shorter.email as other_email,
-        'typed',
-        longer.position,
-        substr(longer.local_part, longer.position, 1),
-        ''
-    from deletions as shorter
-    inner join deletions as longer
-        on longer.domain = shorter.domain
-        and longer.reduced = shorter.reduced
-    where shorter.position = 0
-        and longer.position > 0
+        email,
+        other_email,
+        case
+            when position = 0 then 'dropped'
+            when other_position = 0 then 'typed'
+            else 'substituted'
+        end as edit,
+        greatest(position, other_position) as position,
+        case when position > 0 then substr(email, position, 1) else '' end as typed,
+        case when other_position > 0 then substr(other_email, other_position, 1) else '' end as other_typed
+    from address_pairs
 
 ),
 
@@ -163,7 +148,7 @@ edits as (
         min(position) as position,
         min(typed) as typed,
         min(other_typed) as other_typed
-    from address_pairs
+    from described
     group by email, other_email
 
 ),

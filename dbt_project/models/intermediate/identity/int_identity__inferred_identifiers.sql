@@ -33,10 +33,14 @@ fuzzy_emails as (
 
 online_orders as (
 
-    select
-        shopify_order_id,
-        order_name,
-        'shopify:customer:' || shopify_customer_id as record_key
+    -- a clerk keys the order's name (#1001) or its id: both, as join keys
+    select shopify_order_id, order_name as reference, 'shopify:customer:' || shopify_customer_id as record_key
+    from {{ ref('stg_shopify__orders') }}
+    where shopify_customer_id is not null and order_name is not null
+
+    union all
+
+    select shopify_order_id, shopify_order_id, 'shopify:customer:' || shopify_customer_id
     from {{ ref('stg_shopify__orders') }}
     where shopify_customer_id is not null
 
@@ -50,8 +54,7 @@ returned_in_store as (
         online_orders.shopify_order_id,
         online_orders.record_key as shopify_record_key
     from {{ ref('stg_square__order_returns') }} as returns
-    inner join online_orders
-        on returns.reference_id in (online_orders.order_name, online_orders.shopify_order_id)
+    inner join online_orders on online_orders.reference = returns.reference_id
     where returns.source_order_id is null
         and returns.square_customer_id is not null
         and returns.order_state = 'COMPLETED'
