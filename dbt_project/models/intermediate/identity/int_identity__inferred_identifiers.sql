@@ -40,7 +40,7 @@ online_orders as (
 
     union all
 
-    select shopify_order_id, shopify_order_id, 'shopify:customer:' || shopify_customer_id
+    select shopify_order_id, shopify_order_id as reference, 'shopify:customer:' || shopify_customer_id
     from {{ ref('stg_shopify__orders') }}
     where shopify_customer_id is not null
 
