@@ -47,7 +47,7 @@ labels as (
 {% macro spark__component_labels(nodes, edges) -%}
 walk (node, label, visited) as (
 
-    select src as node, src as label, array(src) as visited from {{ edges }}
+    select distinct src as node, src as label, array(src) as visited from {{ edges }}
 
     union all
 

@@ -10,7 +10,7 @@ with
 versions as (
 
     select
-        cast(id as varchar) as square_customer_id,
+        cast(id as {{ type_varchar() }}) as square_customer_id,
         updated_at,
         coalesce(
             cast({{ json_text('payload', ['preferences', 'email_unsubscribed']) }} as boolean),
