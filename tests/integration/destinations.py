@@ -250,11 +250,20 @@ def _read(
     if kind == ("zendesk", "user_tag"):
         return {str(r[d.key]) for r in rows}, set(store.tagged("zendesk", "users", target))
     if kind == ("klaviyo", "subscription"):
-        expected = {e for r in rows if (e := normalize_email(r.get("email")))}
-        return expected, {
-            normalize_email(attrs.get("email"))
-            for _, attrs in _profiles(store)
-            if _email_consent(attrs) == "SUBSCRIBED"
+        # a row naming the person's profile at the form's address is subscribed
+        # there (by id); one without, at the address it gives
+        expected = {
+            ("profile", str(r["klaviyo_profile_id"]))
+            if r.get("klaviyo_profile_id")
+            else ("email", normalize_email(r.get("email")))
+            for r in rows
+            if r.get("klaviyo_profile_id") or normalize_email(r.get("email"))
+        }
+        subscribed = [
+            (pid, attrs) for pid, attrs in _profiles(store) if _email_consent(attrs) == "SUBSCRIBED"
+        ]
+        return expected, {("profile", pid) for pid, _ in subscribed} | {
+            ("email", normalize_email(attrs.get("email"))) for _, attrs in subscribed
         }
     if kind in FIELD_KINDS:
         fields = [f for f in d.fields if f != d.key]

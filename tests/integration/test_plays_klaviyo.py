@@ -208,9 +208,15 @@ def _person_of_profile(played: Played) -> dict[str, int]:
 
 def _subscribed_by_us(played: Played) -> dict[str, str]:
     """Lowercased address -> consented_at, from every Bulk Subscribe call made."""
+    return {email: at for email, (at, _) in _subscriptions_sent(played).items()}
+
+
+def _subscriptions_sent(played: Played) -> dict[str, tuple[str, str | None]]:
+    """Lowercased address -> (consented_at, the profile id sent with it, if any:
+    the person's profile at that address, canonically, e.g. gmail's dots)."""
     import json
 
-    out: dict[str, str] = {}
+    out: dict[str, tuple[str, str | None]] = {}
     with WorldStore(played.world_dir) as world:
         for write in world.writes("klaviyo"):
             if "profile-subscription-bulk-create-jobs" not in write["path"]:
@@ -218,8 +224,9 @@ def _subscribed_by_us(played: Played) -> dict[str, str]:
             body = write["body"] if isinstance(write["body"], dict) else json.loads(write["body"])
             for profile in body["data"]["attributes"]["profiles"]["data"]:
                 marketing = profile["attributes"]["subscriptions"]["email"]["marketing"]
-                out[profile["attributes"]["email"].strip().lower()] = marketing.get(
-                    "consented_at", ""
+                out[profile["attributes"]["email"].strip().lower()] = (
+                    marketing.get("consented_at", ""),
+                    profile.get("id"),
                 )
     return out
 
@@ -264,16 +271,18 @@ def test_consenting_leads_are_subscribed_by_the_address_they_gave(played: Played
     assert want and got == want
     # and Klaviyo now holds them subscribed, since the time the form said so
     truth_times = {e: at for e, at in play_truth.subscribed_leads(world).values()}
+    profiles = _profiles(played)
     by_email: dict[str, list[dict]] = defaultdict(list)
-    for profile in _profiles(played).values():
+    for profile in profiles.values():
         by_email[(profile["attributes"].get("email") or "").strip().lower()].append(profile)
+    ids = {email: pid for email, (_, pid) in _subscriptions_sent(played).items() if pid}
     for email in want.values():
-        # one inbox may have several profiles (a household's): ours is among them
+        # one inbox may have several profiles (a household's): ours is among them;
+        # or we subscribed the person's own profile at that address by its id
+        candidates = by_email[email] + ([profiles[ids[email]]] if email in ids else [])
         stamps = [
             _naive(m["consent_timestamp"])
-            for m in (
-                p["attributes"]["subscriptions"]["email"]["marketing"] for p in by_email[email]
-            )
+            for m in (p["attributes"]["subscriptions"]["email"]["marketing"] for p in candidates)
             if m["consent"] == "SUBSCRIBED" and m.get("method") == "API"
         ]
         assert truth_times[email] in stamps, email
