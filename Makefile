@@ -7,7 +7,7 @@ DBT := $(abspath $(VENV))/bin/dbt
 MANIFEST := dbt_project/target/manifest.json
 PEOPLE ?= 1000
 
-.PHONY: install manifest demo test ui lint lint-sql format bench clean
+.PHONY: install manifest demo test test-scale ui lint lint-sql format bench clean
 
 ## install: create or update the virtualenv in .venv from the pinned lock file
 install: $(VENV)/.installed
@@ -28,6 +28,12 @@ demo: manifest
 ## test: pytest (unit, integration against the sandbox, end to end through Dagster + dbt build)
 test: manifest
 	$(PY) -m pytest; status=$$?; if [ $$status -eq 5 ]; then echo "pytest: no tests collected"; exit 0; fi; exit $$status
+
+## test-scale: the same 1k-people world built by dbt on Spark (dbt-spark session, local pyspark, Java 17)
+## and compared with DuckDB (pytest -m scale tests/scale); installs the `spark` extra
+test-scale: manifest
+	$(PY) -m pip install --quiet --disable-pip-version-check -c requirements.lock -e ".[dev,spark]"
+	$(PY) -m pytest -m scale tests/scale
 
 ## ui: the Dagster UI on the sandbox world (http://127.0.0.1:3000)
 ui: manifest

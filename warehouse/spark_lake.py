@@ -37,6 +37,7 @@ at it.
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -111,7 +112,10 @@ def _fetch(conn: sa.Connection, kind: str, sql: str, params: tuple[object, ...] 
     all-null column included); elsewhere the DBAPI rows, typed by inference.
     `sql` marks its parameters `?`."""
     if kind == "duckdb":
-        return conn.connection.driver_connection.sql(sql, params=list(params)).to_arrow_table()
+        with warnings.catch_warnings():
+            # "an extra copy of the rows": once per batch is fine
+            warnings.simplefilter("ignore", UserWarning)
+            return conn.connection.driver_connection.execute(sql, list(params)).to_arrow_table()
     names = [f"p{i}" for i in range(len(params))]
     for name in names:
         sql = sql.replace("?", f":{name}", 1)
@@ -134,15 +138,16 @@ def _raw_tables(conn: sa.Connection) -> list[str]:
 
 def _table_exists(conn: sa.Connection, qualified: str) -> bool:
     schema, name = qualified.split(".")
-    return bool(
-        conn.execute(
-            sa.text(
-                "select count(*) from information_schema.tables "
-                "where table_schema = :s and table_name = :n"
-            ),
-            {"s": schema, "n": name},
-        ).scalar()
-    )
+    # every result is read to its end: DuckDB refuses the next query on a
+    # connection whose last result was left half-read
+    rows = conn.execute(
+        sa.text(
+            "select table_name from information_schema.tables "
+            "where table_schema = :s and table_name = :n"
+        ),
+        {"s": schema, "n": name},
+    ).all()
+    return bool(rows)
 
 
 def export(warehouse: Warehouse, lake: Path | None = None) -> ExportReport:
