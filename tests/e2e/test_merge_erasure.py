@@ -75,12 +75,6 @@ def _bridge(wh: Warehouse, server: EmulatorServer, skip: set[str]) -> tuple[str,
 # propagation is the engine's logic over the sync state, the same on both
 # warehouses; the daily job's postgres variant runs every sync on PostgreSQL
 # (CI time is kept for that one)
-@pytest.mark.xfail(
-    strict=False,
-    reason="open (issue 7): after the merge and erasure run, the lead-subscription "
-    "read-back misses addresses subscribed on the first run (the reader's address/profile "
-    "matching after a merge); the merge, the retired id and the zero-write dry run hold",
-)
 @pytest.mark.parametrize("daily_first_run", ["duckdb"], indirect=True)
 def test_merge_and_erasure_reach_every_destination_dry_run_first(
     daily_first_run: FirstRun,

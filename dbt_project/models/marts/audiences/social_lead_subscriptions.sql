@@ -34,21 +34,30 @@ customers as (
 
 profiles_at_the_address as (
 
-    -- The person's Klaviyo profile that holds the address the form captured
-    -- (canonically: gmail dots and +tags are one mailbox): subscribed by its id,
-    -- so Klaviyo does not make a second profile for it. A profile with another
+    -- The person's Klaviyo profile that holds the address the form captured:
+    -- subscribed by its id, so Klaviyo does not make a second profile for it.
+    -- The profile at exactly that address first (Klaviyo keys profiles by the
+    -- address as typed, so a subscription by address lands there), else one at
+    -- the same mailbox canonically (gmail dots and +tags). A profile with another
     -- address is not subscribed: the consent is for the address given.
     select
-        assignments.customer_id,
-        records.email_normalized,
-        min(records.source_id) as klaviyo_profile_id
-    from {{ ref('int_identity__source_records') }} as records
+        consents.customer_id,
+        records.source_id as klaviyo_profile_id,
+        row_number() over (
+            partition by consents.customer_id
+            order by
+                case when records.email = consents.email then 0 else 1 end,
+                records.source_id
+        ) as preference
+    from consents
     inner join {{ ref('int_identity__assignments') }} as assignments
-        on assignments.record_key = records.record_key
+        on assignments.customer_id = consents.customer_id
         and assignments.is_current
-    where records.platform = 'klaviyo'
-        and records.email_normalized is not null
-    group by assignments.customer_id, records.email_normalized
+    inner join {{ ref('int_identity__source_records') }} as records
+        on records.record_key = assignments.record_key
+    where consents.newest = 1
+        and records.platform = 'klaviyo'
+        and records.email_normalized = consents.email_normalized
 
 ),
 
@@ -80,7 +89,7 @@ final as (
     inner join customers on customers.customer_id = consents.customer_id
     left join profiles_at_the_address
         on profiles_at_the_address.customer_id = consents.customer_id
-        and profiles_at_the_address.email_normalized = consents.email_normalized
+        and profiles_at_the_address.preference = 1
     where consents.newest = 1
         and consents.email is not null
         and customers.customer_id not in (select customer_id from refused)
