@@ -274,10 +274,17 @@ class KlaviyoList(KlaviyoDestination):
 
 
 class KlaviyoSuppression(KlaviyoDestination):
-    """Email suppressions: added, never lifted by a sync."""
+    """Email suppressions: added, never lifted by a sync. Klaviyo suppresses an
+    address, so the address is the member's ref: two customers at one shared
+    inbox are one suppression, sent once."""
+
+    ref_fields = ()
 
     def __init__(self, client: HttpClient, spec: SyncSpec) -> None:
         super().__init__(client, spec, EMAILS_PER_SUPPRESSION_JOB)
+
+    def ref_of(self, row: Row) -> str | None:
+        return normalize_email(row.get(EMAIL))
 
     def _suppress(self, rows: Sequence[Row]) -> list[Outcome]:
         out: dict[int, Outcome] = {}
@@ -290,8 +297,8 @@ class KlaviyoSuppression(KlaviyoDestination):
                 emails.append((i, self.key_of(row), email))
         for chunk in chunks(emails, EMAILS_PER_SUPPRESSION_JOB):
             verdict = self._job([email for _, _, email in chunk])
-            for i, key, _ in chunk:
-                out[i] = Outcome(key, verdict is None, verdict)
+            for i, key, email in chunk:
+                out[i] = Outcome(key, verdict is None, verdict, ref=email)
         return [out[i] for i in range(len(rows))]
 
     def _job(self, emails: Sequence[str]) -> str | None:

@@ -248,6 +248,8 @@ def test_suppression_jobs_of_100_polled_to_completion() -> None:
     rows.append({"customer_id": "none"})
     outcomes = dest.add(rows)
     assert sum(o.confirmed for o in outcomes) == 101 and outcomes[-1].skipped
+    # the suppressed address is the member's ref: a second customer at it is not sent again
+    assert outcomes[0].ref == dest.ref_of(rows[0]) == "u0@x.io"
     posted = [_body(c) for c in responses.calls if c.request.method == "POST"]
     emails = [p["attributes"]["email"] for p in posted[0]["data"]["attributes"]["profiles"]["data"]]
     assert len(emails) == 100 and emails[0] == "u0@x.io"

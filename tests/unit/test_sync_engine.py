@@ -212,6 +212,37 @@ def test_a_member_whose_record_moved_follows_it(wh: Warehouse, mode: str) -> Non
     assert dest.api_calls == calls and again.planned_adds == again.planned_updates == 0
 
 
+def test_a_record_another_member_holds_is_not_sent_again(wh: Warehouse) -> None:
+    """Two people the identity graph keeps apart name one destination record
+    (a shared inbox, suppressed once): the second is remembered without a call,
+    so it is not sent on every run. Unless the one holding it leaves in the
+    same run (then it goes out and comes back), or the content differs."""
+    spec = SyncSpec("aud__shared", "fake", "tag", "vip", "mirror", "id", ("email", "profile_id"))
+    dest = ProfileDestination()
+    one = {"id": 1, "customer_id": "c1", "email": "home@example.com", "profile_id": "P"}
+    two = {**one, "id": 2, "customer_id": "c2"}
+    run_sync(spec, [one], dest, wh)
+    calls = dest.api_calls
+    joined = run_sync(spec, [one, two], dest, wh)
+    assert dest.api_calls == calls and joined.destination_report["already_held"] == 1
+    assert set(SyncState(wh).members(spec.name)) == {"1", "2"}
+    again = run_sync(spec, [one, two], dest, wh)
+    assert dest.api_calls == calls and again.planned_adds == 0
+
+    handover = SyncSpec("aud__handover", "fake", "tag", "vip", "mirror", "id", spec.fields)
+    dest = ProfileDestination()
+    run_sync(handover, [one], dest, wh)
+    swapped = run_sync(handover, [two], dest, wh)
+    assert "already_held" not in swapped.destination_report
+    assert dest.present == {"P"} and dest.removed == ["P"] and dest.added == ["P", "P"]
+
+    differs = SyncSpec("aud__differs", "fake", "tag", "vip", "mirror", "id", spec.fields)
+    dest = ProfileDestination()
+    run_sync(differs, [one], dest, wh)
+    sent = run_sync(differs, [one, {**two, "email": "work@example.com"}], dest, wh)
+    assert sent.confirmed == 1 and dest.added == ["P", "P"]
+
+
 def test_dry_run_plans_and_calls_nothing(wh: Warehouse) -> None:
     dest = FakeDestination()
     plan = run_sync(SPEC, _rows(1, 2, 3), dest, wh, dry_run=True)
