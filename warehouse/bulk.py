@@ -7,10 +7,27 @@ insert; PostgreSQL's COPY streams rows without a round trip each.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import gc
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 
 import pyarrow as pa
 from sqlalchemy.engine import Connection
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Python's cyclic collector off while a million small objects are built:
+    each generation-0 pass walks the survivors again, which made building a
+    1M-member sync state take 4.4 s instead of 1.8 s. Reference counting still
+    frees everything; the collector is back on on the way out."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def insert_columns(

@@ -31,6 +31,7 @@ from connectors.sync.diff import Diff, checksums, diff
 from connectors.sync.gate import Gate, load_gate, required_lists
 from connectors.sync.state import SyncState
 from warehouse import Warehouse
+from warehouse.bulk import gc_paused
 
 __all__ = [
     "Destination",
@@ -212,21 +213,22 @@ def run_sync(
 
     desired: dict[str, Row] = {}
     held_back: dict[str, Row] = {}
-    for row in desired_rows:
-        key = row.get(spec.key)
-        refusal = gate.refusal(row)
-        if refusal is not None:
-            result.gated[refusal] += 1
-            result.skipped += 1
-            if key not in (None, ""):
-                held_back[str(key)] = row  # never sent; a batch in doubt may be found by it
-            continue
-        if key in (None, ""):
-            result.skipped += 1  # not known at this destination
-            continue
-        desired[str(key)] = row
-    content = [f for f in spec.fields if f not in destination.ref_fields]
-    sums = dict(zip(desired, checksums(desired.values(), content), strict=True))
+    with gc_paused():  # a million rows: see gc_paused
+        for row in desired_rows:
+            key = row.get(spec.key)
+            refusal = gate.refusal(row)
+            if refusal is not None:
+                result.gated[refusal] += 1
+                result.skipped += 1
+                if key not in (None, ""):
+                    held_back[str(key)] = row  # never sent; a batch in doubt may be found by it
+                continue
+            if key in (None, ""):
+                result.skipped += 1  # not known at this destination
+                continue
+            desired[str(key)] = row
+        content = [f for f in spec.fields if f not in destination.ref_fields]
+        sums = dict(zip(desired, checksums(desired.values(), content), strict=True))
 
     state.start(result.sync_id, spec.name, trigger, dry_run)
     error: str | None = None

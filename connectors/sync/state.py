@@ -21,7 +21,7 @@ from sqlalchemy.engine import Connection
 
 from connectors.sync.destination import Member
 from warehouse import Warehouse
-from warehouse.bulk import fetch_rows, temp_table
+from warehouse.bulk import fetch_rows, gc_paused, temp_table
 
 SCHEMA = "omnihub_sync"
 STATE = f"{SCHEMA}.state"
@@ -75,7 +75,7 @@ class SyncState:
     # -- reads ----------------------------------------------------------------
     def members(self, sync_name: str) -> dict[str, Member]:
         """key -> what the destination confirmed for it (checksum, ref, person)."""
-        with self.warehouse.transaction() as conn:
+        with gc_paused(), self.warehouse.transaction() as conn:
             rows = fetch_rows(
                 conn,
                 self.warehouse.kind,
@@ -83,7 +83,7 @@ class SyncState:
                 "where sync_name = ?",
                 (sync_name,),
             )
-        return {row[0]: Member(*row) for row in rows}
+            return {row[0]: Member(*row) for row in rows}
 
     def pending(self, sync_name: str) -> dict[str, str]:
         """key -> operation of a batch sent by a run that did not live to record it."""
