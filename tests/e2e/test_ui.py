@@ -101,6 +101,14 @@ def test_launch_the_daily_job_from_the_ui_and_read_a_sync(dagster_ui: str) -> No
         try:
             page = browser.new_page(viewport={"width": 1600, "height": 1000})
 
+            # Dagster's "Join the Dagster community" dialog opens on its own
+            # schedule, sometimes after a page has loaded; whenever it covers what
+            # the test is about to click, Playwright dismisses it first
+            page.add_locator_handler(
+                page.get_by_text("Join the Dagster community", exact=True),
+                lambda _: page.get_by_role("button", name="Skip").first.click(),
+            )
+
             def dismiss_welcome() -> None:
                 skip = page.get_by_role("button", name="Skip")
                 if skip.count():
