@@ -301,9 +301,14 @@ def _shared_refs(confirmed: Mapping[str, Member], removes: Sequence[str]) -> lis
     """Members to remove whose destination record another member who stays also
     maps to (two people the identity graph keeps apart, one Klaviyo profile for
     their shared email): forget them instead of removing the record."""
-    leaving = set(removes)
-    kept = {m.ref for k, m in confirmed.items() if k not in leaving and m.ref}
+    kept = _staying_refs(confirmed, removes)
     return sorted(k for k in removes if confirmed[k].ref and confirmed[k].ref in kept)
+
+
+def _staying_refs(confirmed: Mapping[str, Member], removes: Sequence[str]) -> dict[str, str]:
+    """ref -> checksum of the destination records members who stay map to."""
+    leaving = set(removes)
+    return {m.ref: m.checksum for k, m in confirmed.items() if k not in leaving and m.ref}
 
 
 def _already_held(
@@ -318,8 +323,7 @@ def _already_held(
     to, with the same content (two people the identity graph keeps apart, one
     suppressed address): confirmed without a call. The mirror of
     `_shared_refs`; without it such a row is sent again on every run."""
-    leaving = set(removes)
-    held = {m.ref: m.checksum for k, m in confirmed.items() if k not in leaving and m.ref}
+    held = _staying_refs(confirmed, removes)
     if not held:
         return []
     out = []
