@@ -8,6 +8,7 @@ is absent. `dagster dev` (webserver + daemon) runs in its own process group.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -91,6 +92,7 @@ def dagster_ui(tmp_path: Path) -> Iterator[str]:
     reason="/usr/bin/chromium is absent: `apt-get install -y chromium` to run the UI test",
 )
 def test_launch_the_daily_job_from_the_ui_and_read_a_sync(dagster_ui: str) -> None:
+    from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
     from playwright.sync_api import expect, sync_playwright
 
     SHOTS.mkdir(parents=True, exist_ok=True)
@@ -110,23 +112,29 @@ def test_launch_the_daily_job_from_the_ui_and_read_a_sync(dagster_ui: str) -> No
             )
 
             def dismiss_welcome() -> None:
+                """Close the dialog before a screenshot, which no locator handler covers.
+
+                The dialog may close between the check and the click (the handler above
+                may have closed it), so the click has a short timeout of its own.
+                """
                 skip = page.get_by_role("button", name="Skip")
                 if skip.count():
-                    skip.first.click()
+                    with contextlib.suppress(PlaywrightTimeoutError):
+                        skip.first.click(timeout=5_000)
 
             # the asset graph, grouped by layer
             page.goto(f"{dagster_ui}/asset-groups", wait_until="networkidle")
-            dismiss_welcome()
             for group in ("raw_shopify", "staging", "identity", "customers", "audiences", "syncs"):
                 expect(page.get_by_text(group, exact=True).first).to_be_visible(timeout=60_000)
+            dismiss_welcome()
             page.screenshot(path=str(SHOTS / "1-asset-graph.png"))
 
             # launch the daily job from its launchpad
             page.goto(f"{dagster_ui}/locations/omnihub/jobs/daily/playground")
-            dismiss_welcome()
             page.get_by_role("button", name="Launch run").click()
             page.wait_for_url("**/runs/**", timeout=60_000)
             run_url = page.url
+            dismiss_welcome()
             page.screenshot(path=str(SHOTS / "2-run-started.png"))
 
             # wait for the run to succeed (the run page says so)
@@ -134,12 +142,12 @@ def test_launch_the_daily_job_from_the_ui_and_read_a_sync(dagster_ui: str) -> No
             status = ""
             while time.monotonic() < deadline:
                 page.goto(run_url, wait_until="networkidle")
-                dismiss_welcome()
                 body = page.inner_text("body")
                 if "Success" in body or "Failure" in body:
                     status = "Success" if "Success" in body else "Failure"
                     break
                 time.sleep(10)
+            dismiss_welcome()
             page.screenshot(path=str(SHOTS / "3-run-finished.png"), full_page=True)
             assert status == "Success", f"the daily run ended with {status or 'a timeout'}"
 
@@ -147,9 +155,9 @@ def test_launch_the_daily_job_from_the_ui_and_read_a_sync(dagster_ui: str) -> No
             page.goto(
                 f"{dagster_ui}/assets/syncs/zendesk/unhappy_customers", wait_until="networkidle"
             )
-            dismiss_welcome()
             for key in ("planned_adds", "confirmed", "api_calls"):
                 expect(page.get_by_text(key).first).to_be_visible(timeout=60_000)
+            dismiss_welcome()
             page.screenshot(path=str(SHOTS / "4-sync-metadata.png"), full_page=True)
         finally:
             browser.close()
