@@ -34,15 +34,30 @@ square_returns as (
 
 online_orders_returned_in_store as (
 
+    -- the order named by its name, or else by its id: two equi-joins (a join
+    -- on `in (name, id)` is a nested loop over every return and order)
     select
         shopify_orders.shopify_order_id,
         square_returns.square_order_id,
         square_returns.returned_amount
     from square_returns
     inner join shopify_orders
-        on square_returns.reference_id in (shopify_orders.order_name, shopify_orders.shopify_order_id)
+        on square_returns.reference_id = shopify_orders.order_name
     where square_returns.source_order_id is null
         and square_returns.order_state = 'COMPLETED'
+
+    union all
+
+    select
+        shopify_orders.shopify_order_id,
+        square_returns.square_order_id,
+        square_returns.returned_amount
+    from square_returns
+    inner join shopify_orders
+        on square_returns.reference_id = shopify_orders.shopify_order_id
+    where square_returns.source_order_id is null
+        and square_returns.order_state = 'COMPLETED'
+        and (shopify_orders.order_name is null or shopify_orders.order_name <> square_returns.reference_id)
 
 ),
 
