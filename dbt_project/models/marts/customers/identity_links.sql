@@ -48,19 +48,36 @@ linking as (
 
 ),
 
+excluded_carried as (
+
+    -- one equi-join per identifier type (a join on `(email) or (phone)` is a
+    -- nested loop over every record and excluded identifier)
+    select records.record_key, excluded.identifier_type, excluded.identifier_value
+    from records
+    inner join {{ ref('int_identity__excluded_identifiers') }} as excluded
+        on excluded.identifier_value = records.email_normalized
+        and excluded.identifier_type = 'email'
+
+    union all
+
+    select records.record_key, excluded.identifier_type, excluded.identifier_value
+    from records
+    inner join {{ ref('int_identity__excluded_identifiers') }} as excluded
+        on excluded.identifier_value = records.phone_e164
+        and excluded.identifier_type = 'phone'
+
+),
+
 excluded as (
 
     select
-        records.record_key,
+        record_key,
         string_agg(
-            distinct excluded.identifier_type || ':' || excluded.identifier_value,
+            distinct identifier_type || ':' || identifier_value,
             ', '
         ) as excluded_identifiers
-    from records
-    inner join {{ ref('int_identity__excluded_identifiers') }} as excluded
-        on (excluded.identifier_type = 'email' and excluded.identifier_value = records.email_normalized)
-        or (excluded.identifier_type = 'phone' and excluded.identifier_value = records.phone_e164)
-    group by records.record_key
+    from excluded_carried
+    group by record_key
 
 )
 
