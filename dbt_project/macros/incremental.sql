@@ -75,3 +75,20 @@
         select 1
     {%- endif -%}
 {%- endmacro %}
+
+
+{#- Post-hook of an incremental model keyed by `column` whose run writes only
+    the keys that changed: remove the rows of keys no longer in `relation` (a
+    customer with no purchase left, an id retired by a merge). -#}
+{% macro delete_rows_without(column, relation) -%}
+    {%- if reads_incrementally() -%}
+        delete from {{ this }}
+        where {{ column }} in (
+            select {{ column }} from {{ this }}
+            except
+            select {{ column }} from {{ relation }}
+        )
+    {%- else -%}
+        select 1
+    {%- endif -%}
+{%- endmacro %}

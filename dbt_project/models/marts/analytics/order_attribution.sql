@@ -1,3 +1,12 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key='customer_id',
+        incremental_strategy=upsert_strategy(),
+        on_schema_change='append_new_columns',
+        post_hook="{{ delete_rows_without('customer_id', ref('int_analytics__purchases')) }}"
+    )
+}}
 {#- Each purchase's credit shared among the touches that led to it, under five
     attribution models. The touches are the customer's touchpoints from
     analytics_attribution_lookback_days before the order up to the order itself
@@ -9,7 +18,17 @@
       before the order;
     - position_based: analytics_position_first_weight and _last_weight to the
       first and last touch, the rest split among the middle ones (two touches:
-      those two shares rescaled to sum to 1; one touch: all of it). -#}
+      those two shares rescaled to sum to 1; one touch: all of it).
+
+    Incremental: a customer's rows depend only on their purchases and their
+    touchpoints, so each row carries inputs_fingerprint, a digest of both. A run
+    recomputes only the customers whose digest differs from the one stored (new
+    orders or touches, a refund, a merge that brought another record's touches,
+    a deletion), replaces their rows (delete+insert on customer_id) and drops
+    those of customers with no purchase left; the rest stay as they are, which
+    is what a full rebuild would write for them. A table built before the
+    fingerprint existed is recomputed whole once. On Spark (no row deletes)
+    every run recomputes everything and overwrites the table. -#}
 {%- set first_weight = var('analytics_position_first_weight') -%}
 {%- set last_weight = var('analytics_position_last_weight') -%}
 with
@@ -26,6 +45,78 @@ touchpoints as (
 
 ),
 
+purchase_digests as (
+
+    select
+        customer_id,
+        {{ dbt.listagg(
+            "order_key || '|' || channel || '|' || cast(ordered_at as " ~ type_varchar() ~ ")"
+            ~ " || '|' || coalesce(cast(net_revenue as " ~ type_varchar() ~ "), '')"
+            ~ " || '|' || case when is_first_purchase then 'first' else 'repeat' end",
+            "'~'",
+            "order by order_key"
+        ) }} as purchases_digest
+    from purchases
+    group by customer_id
+
+),
+
+touch_digests as (
+
+    select
+        touchpoints.customer_id,
+        {{ dbt.listagg(
+            "touchpoints.touchpoint_id || '|' || coalesce(touchpoints.touch_type, '')"
+            ~ " || '|' || coalesce(touchpoints.touch_channel, '')"
+            ~ " || '|' || cast(touchpoints.touched_at as " ~ type_varchar() ~ ")",
+            "'~'",
+            "order by touchpoints.touchpoint_id"
+        ) }} as touches_digest
+    from touchpoints
+    inner join purchase_digests on purchase_digests.customer_id = touchpoints.customer_id
+    group by touchpoints.customer_id
+
+),
+
+fingerprints as (
+
+    select
+        purchase_digests.customer_id,
+        md5(purchase_digests.purchases_digest || '#' || coalesce(touch_digests.touches_digest, ''))
+            as inputs_fingerprint
+    from purchase_digests
+    left join touch_digests on touch_digests.customer_id = purchase_digests.customer_id
+
+),
+
+{% if reads_incrementally() and 'inputs_fingerprint' in (adapter.get_columns_in_relation(this) | map(attribute='name') | map('lower') | list) %}
+stored as (
+
+    select distinct customer_id, inputs_fingerprint
+    from {{ this }}
+
+),
+
+recomputed as (
+
+    -- customers whose inputs changed since their rows were written
+    select fingerprints.customer_id, fingerprints.inputs_fingerprint
+    from fingerprints
+    left join stored
+        on stored.customer_id = fingerprints.customer_id
+        and stored.inputs_fingerprint = fingerprints.inputs_fingerprint
+    where stored.customer_id is null
+
+),
+{% else %}
+recomputed as (
+
+    select customer_id, inputs_fingerprint
+    from fingerprints
+
+),
+{% endif %}
+
 order_touches as (
 
     select
@@ -39,8 +130,10 @@ order_touches as (
         touchpoints.touch_type,
         touchpoints.touch_channel,
         touchpoints.touched_at,
-        {{ dbt.datediff('touchpoints.touched_at', 'purchases.ordered_at', 'second') }} as seconds_before_order
+        {{ dbt.datediff('touchpoints.touched_at', 'purchases.ordered_at', 'second') }} as seconds_before_order,
+        recomputed.inputs_fingerprint
     from purchases
+    inner join recomputed on recomputed.customer_id = purchases.customer_id
     inner join touchpoints
         on touchpoints.customer_id = purchases.customer_id
         and touchpoints.touched_at <= purchases.ordered_at
@@ -136,7 +229,8 @@ final as (
         cast(touches_in_window as bigint) as touches_in_window,
         cast(weight as {{ type_double() }}) as weight,
         cast(net_revenue as decimal(18, 2)) as order_net_revenue,
-        cast(weight * cast(net_revenue as {{ type_double() }}) as {{ type_double() }}) as attributed_revenue
+        cast(weight * cast(net_revenue as {{ type_double() }}) as {{ type_double() }}) as attributed_revenue,
+        cast(inputs_fingerprint as {{ type_varchar() }}) as inputs_fingerprint
     from weighted
 
 )
