@@ -47,15 +47,15 @@ touchpoints as (
 
 purchase_digests as (
 
+    -- order-free checksums (a sum of row digests): no string to sort and build
     select
         customer_id,
-        {{ dbt.listagg(
+        sum({{ md5_bigint(
             "order_key || '|' || channel || '|' || cast(ordered_at as " ~ type_varchar() ~ ")"
             ~ " || '|' || coalesce(cast(net_revenue as " ~ type_varchar() ~ "), '')"
-            ~ " || '|' || case when is_first_purchase then 'first' else 'repeat' end",
-            "'~'",
-            "order by order_key"
-        ) }} as purchases_digest
+            ~ " || '|' || case when is_first_purchase then 'first' else 'repeat' end"
+        ) }}) as purchases_digest,
+        count(*) as purchases_count
     from purchases
     group by customer_id
 
@@ -65,13 +65,12 @@ touch_digests as (
 
     select
         touchpoints.customer_id,
-        {{ dbt.listagg(
+        sum({{ md5_bigint(
             "touchpoints.touchpoint_id || '|' || coalesce(touchpoints.touch_type, '')"
             ~ " || '|' || coalesce(touchpoints.touch_channel, '')"
-            ~ " || '|' || cast(touchpoints.touched_at as " ~ type_varchar() ~ ")",
-            "'~'",
-            "order by touchpoints.touchpoint_id"
-        ) }} as touches_digest
+            ~ " || '|' || cast(touchpoints.touched_at as " ~ type_varchar() ~ ")"
+        ) }}) as touches_digest,
+        count(*) as touches_count
     from touchpoints
     inner join purchase_digests on purchase_digests.customer_id = touchpoints.customer_id
     group by touchpoints.customer_id
@@ -82,7 +81,10 @@ fingerprints as (
 
     select
         purchase_digests.customer_id,
-        md5(purchase_digests.purchases_digest || '#' || coalesce(touch_digests.touches_digest, ''))
+        cast(purchase_digests.purchases_count as {{ type_varchar() }})
+            || ':' || cast(purchase_digests.purchases_digest as {{ type_varchar() }})
+            || '#' || cast(coalesce(touch_digests.touches_count, 0) as {{ type_varchar() }})
+            || ':' || cast(coalesce(touch_digests.touches_digest, 0) as {{ type_varchar() }})
             as inputs_fingerprint
     from purchase_digests
     left join touch_digests on touch_digests.customer_id = purchase_digests.customer_id
