@@ -28,3 +28,11 @@ class NoiseConfig:
     """Omnichannel people known by email on Shopify, phone on Square, both in Klaviyo."""
     junk_identifier: float = 0.004
     """Share of records carrying a junk identifier (test@test.com, 0000000000...)."""
+    moved: float = 0.1
+    """Share of people who moved within the span: records not updated since keep the
+    old home (about one American in ten moves in a year)."""
+    address_typo: float = 0.02
+    """Share of written addresses with a typo in the street (half as many in the
+    postal code): a different street line, not linkable by address."""
+    household_surname: float = 0.6
+    """Given a household, how often its second member carries the first's surname."""

@@ -34,7 +34,9 @@ create table if not exists people (
 
 # Bumped whenever the same (seed, people) would produce a different world, so
 # cached worlds (benchmarks keep them under data/bench/) are not reused stale.
-GENERATOR_VERSION = 7  # v7: Klaviyo stores addresses trimmed (v6: one account per address)
+# v8: homes (Shopify default addresses, Square customer addresses); v7: Klaviyo
+# stores addresses trimmed; v6: one account per address
+GENERATOR_VERSION = 8
 
 
 @dataclass

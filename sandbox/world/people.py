@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 
 import phonenumbers
 
+from sandbox.world.addresses import Address, make_address, previous_address
 from sandbox.world.config import NoiseConfig
 
 FIRST_NAMES = (
@@ -130,6 +131,13 @@ class Person:
     household_of: int | None = None
     """Shares this other person's email (one inbox for a household)."""
     channels: tuple[str, ...] = field(default=())
+    home: Address | None = None
+    """Where the person lives now (a household's members share one home)."""
+    previous_home: Address | None = None
+    """Where they lived before, if they moved within the span."""
+
+
+SALT_SURNAME = 233
 
 
 def person_rng(seed: int, person_id: int, salt: int = 0) -> random.Random:
@@ -194,6 +202,17 @@ def make_person(
     household_of = None
     if person_id % 2 == 1 and rng.random() < noise.household_email * 2:
         household_of = person_id - 1
+    # A household lives in its first member's home (and country); often its
+    # members share a surname. Drawn from their own generators, so the draws
+    # above (names, email, phone, channels) are the same as without homes.
+    home_country = country
+    if household_of is not None:
+        partner = make_person(seed, household_of, start, days, noise)
+        home_country = partner.country
+        if person_rng(seed, person_id, SALT_SURNAME).random() < noise.household_surname:
+            last = partner.last_name
+    home = make_address(seed, household_of if household_of is not None else person_id, home_country)
+    previous = previous_address(seed, person_id, home_country, noise)
     channels = tuple(
         name
         for name, on in (
@@ -222,6 +241,8 @@ def make_person(
         bridge=bridge,
         household_of=household_of,
         channels=channels,
+        home=home,
+        previous_home=previous,
     )
 
 

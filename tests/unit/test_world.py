@@ -6,12 +6,16 @@ import json
 import re
 import sqlite3
 from collections import Counter
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from sandbox.store import TruthStore, WorldStore
 from sandbox.world import advance, generate
+from sandbox.world.addresses import make_address
+from sandbox.world.config import NoiseConfig
+from sandbox.world.people import make_person
 
 PEOPLE = 1000
 
@@ -224,3 +228,68 @@ def test_orders_carry_refunds_store_returns_and_arrivals_as_their_truth_says(
         "organic_search",
         "direct",
     }
+
+
+def _street(line: str) -> str:
+    """The street line without its unit, case or punctuation (what staging keeps)."""
+    line = re.sub(r"((\s|,)+(apt|unit)\.?\s*|\s*#\s*)[a-z0-9-]+\s*$", "", line.strip().lower())
+    return " ".join(re.sub(r"[^a-z0-9]+", " ", line).split())
+
+
+def test_addresses_are_homes_written_in_many_ways(world: Path) -> None:
+    """Shopify default addresses and Square customer addresses: a household shares
+    one home, neighbours in a building share a street line, and records write the
+    same home differently (abbreviations, case, the unit here or there, typos)."""
+    with TruthStore(world) as truth:
+        person_of = dict(
+            truth.conn.execute(
+                "select platform || ':' || id, person_id from record_person "
+                "where stream = 'customers'"
+            ).fetchall()
+        )
+        households = truth.conn.execute(
+            "select person_id, household_of from people where household_of is not null"
+        ).fetchall()
+    shop = _payloads(world, "shopify", "customers")
+    square = _payloads(world, "square", "customers")
+    with_address = [c for c in shop if c.get("default_address")]
+    assert 0.5 < len(with_address) / len(shop) < 0.95
+    assert all(c["addresses"] == [c["default_address"]] for c in with_address)
+    assert all(c["addresses"] == [] for c in shop if not c.get("default_address"))
+    assert 0.25 < sum("address" in c for c in square) / len(square) < 0.55
+    lines = [c["default_address"]["address1"] for c in with_address]
+    lines += [c["address"]["address_line_1"] for c in square if "address" in c]
+    assert any(re.search(r" St\.?$", line) for line in lines), "abbreviated"
+    assert any(line.endswith(" Street") for line in lines), "written out"
+    assert any(line == line.upper() and re.search("[A-Z]", line) for line in lines), "upper case"
+    assert any("#" in line or "Apt" in line for line in lines), "unit in the first line"
+    assert any(c["default_address"]["address2"] for c in with_address), "unit in the second"
+    assert any(c["default_address"]["phone"] for c in with_address), "checkout phone"
+    # by person: the street line each record gives
+    homes: dict[int, set[str]] = {}
+    for c in with_address:
+        homes.setdefault(person_of[f"shopify:{c['id']}"], set()).add(
+            _street(c["default_address"]["address1"])
+        )
+    for c in square:
+        if "address" in c:
+            homes.setdefault(person_of[f"square:{c['id']}"], set()).add(
+                _street(c["address"]["address_line_1"])
+            )
+    assert any(len(streets) > 1 for streets in homes.values()), "moved, or a typo"
+    assert sum(len(s) == 1 for s in homes.values()) > 0.8 * len(homes), "mostly one home"
+    start = datetime(2026, 5, 1, tzinfo=UTC)
+    noise = NoiseConfig()
+    assert households
+    for pid, partner in households:
+        person, first = (make_person(7, p, start, 180, noise) for p in (pid, partner))
+        assert person.home == first.home, "a household shares its home"
+    # neighbours: unrelated homes in one building share a street line, not a unit
+    buildings: Counter[tuple] = Counter()
+    units: Counter[tuple] = Counter()
+    for home_id in range(20_000):
+        a = make_address(7, home_id, "US")
+        buildings[(a.number, a.street, a.suffix, a.postal_code)] += 1
+        units[(a.number, a.street, a.suffix, a.postal_code, a.unit)] += 1
+    assert sum(n > 1 for n in buildings.values()) > 10
+    assert sum(n > 1 for n in units.values()) < sum(n > 1 for n in buildings.values()) / 3

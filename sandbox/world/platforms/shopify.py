@@ -12,8 +12,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sandbox.store import OrderTruth, Record, format_ts
+from sandbox.world import addresses
 from sandbox.world.context import Product, WorldContext, opaque_id, record, shopify_ts
-from sandbox.world.mess import platform_email
+from sandbox.world.mess import phone_variant, platform_email
 from sandbox.world.people import Person, person_rng
 from sandbox.world.platforms import square
 
@@ -22,6 +23,13 @@ CATEGORIES = ("Footwear", "Outerwear", "Bags", "Accessories", "Home", "Beauty")
 _ORDER_WEIGHTS = (0.22, 0.36, 0.18, 0.1, 0.07, 0.04, 0.03)
 
 Truth = tuple[str, str, str, int]
+SALT_ADDRESS = 307
+ADDRESS_WITH_ORDERS = 0.97
+"""Customers who ordered have the shipping address they gave at checkout."""
+ADDRESS_WITHOUT_ORDERS = 0.3
+"""Customers who never ordered have one only if they added it to their account."""
+ADDRESS_PHONE = 0.45
+"""Checkouts that ask a phone for delivery updates: the address carries it as typed."""
 
 
 def customer_id(person_id: int) -> int:
@@ -292,6 +300,43 @@ def build_order(
     )
 
 
+def customer_address(person: Person, cid: int, ordered: bool, ctx: WorldContext) -> dict | None:
+    """The customer's default address (REST Admin CustomerAddress): the one given
+    at checkout, with the checkout's phone as typed; none for some who never
+    ordered. A person known on Shopify by email only (a bridge) gave no phone.
+    Drawn from the customer's own generator, so no other draw of the world moves."""
+    rng = person_rng(ctx.seed, person.person_id, SALT_ADDRESS)
+    if rng.random() >= (ADDRESS_WITH_ORDERS if ordered else ADDRESS_WITHOUT_ORDERS):
+        return None
+    home = addresses.on_record(person.home, person.previous_home, rng)
+    if home is None:
+        return None
+    typed = addresses.written(home, rng, ctx.noise)
+    phone = None
+    if not person.bridge and rng.random() < ADDRESS_PHONE:
+        phone = phone_variant(person.phone_e164, person.country, rng)
+    first = person.first_name
+    return {
+        "id": 7_000_000_000_000 + person.person_id,
+        "customer_id": cid,
+        "first_name": first,
+        "last_name": person.last_name,
+        "company": None,
+        "address1": typed["line1"],
+        "address2": typed["line2"],
+        "city": typed["city"],
+        "province": addresses.STATE_NAMES.get(typed["region"] or ""),
+        "country": addresses.COUNTRY_NAMES[home.country],
+        "zip": typed["postal_code"],
+        "phone": phone,
+        "name": f"{first} {person.last_name}",
+        "province_code": typed["region"],
+        "country_code": home.country,
+        "country_name": addresses.COUNTRY_NAMES[home.country],
+        "default": True,
+    }
+
+
 def render(
     person: Person, email: str, ctx: WorldContext, rng: random.Random
 ) -> tuple[list[Record], list[Truth | OrderTruth]]:
@@ -365,6 +410,7 @@ def render(
 
     consent = rng.choices(("subscribed", "not_subscribed", "unsubscribed"), (0.55, 0.35, 0.1))[0]
     updated = ctx.moment(rng, last) if rng.random() < 0.3 else last
+    address = customer_address(person, cid, n_orders > 0, ctx)
     payload = {
         "id": cid,
         "email": the_email,
@@ -386,9 +432,12 @@ def render(
         "sms_marketing_consent": None,
         "created_at": shopify_ts(created),
         "updated_at": shopify_ts(updated),
-        "default_address": {"country_code": person.country, "zip": f"{10000 + pid % 89999}"},
+        "addresses": [address] if address else [],
         "admin_graphql_api_id": f"gid://shopify/Customer/{cid}",
     }
+    if address:
+        # a customer with no addresses has no default address
+        payload["default_address"] = address
     out.append(record(PLATFORM, "customers", cid, created, updated, payload))
     truth.append((PLATFORM, "customers", str(cid), pid))
     return out, truth

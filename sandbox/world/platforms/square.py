@@ -12,9 +12,10 @@ import random
 from datetime import datetime, timedelta
 
 from sandbox.store import OrderTruth, Record, format_ts
+from sandbox.world import addresses
 from sandbox.world.context import WorldContext, iso_ms, opaque_id, record
 from sandbox.world.mess import platform_email, platform_phone
-from sandbox.world.people import Person
+from sandbox.world.people import Person, person_rng
 
 PLATFORM = "square"
 LOCATIONS = (
@@ -27,6 +28,10 @@ PROGRAM_ID = "d619f755-2d17-41f3-990d-c04ecedd64dd"
 LOYALTY_TIERS = (("Gold", 1000), ("Silver", 400), ("Bronze", 0))
 
 Truth = tuple[str, str, str, int]
+SALT_ADDRESS = 311
+ADDRESS_SHARE = 0.4
+"""Store customers whose address the clerk took (loyalty sign-up, a delivery, a
+mailed receipt); the rest give a name and a phone or an email at most."""
 
 
 def customer_id(person_id: int) -> str:
@@ -112,6 +117,29 @@ def online_order_return(
     return record(PLATFORM, "orders", rid, at, at, payload)
 
 
+def customer_address(person: Person, ctx: WorldContext) -> dict | None:
+    """The Customer's `address` (Square Address: address_line_1/2, locality,
+    administrative_district_level_1, postal_code, country), as the clerk typed it.
+    A person known in store by phone only (a bridge) left none. Drawn from its own
+    generator, so no other draw of the world moves."""
+    rng = person_rng(ctx.seed, person.person_id, SALT_ADDRESS)
+    if person.bridge or rng.random() >= ADDRESS_SHARE:
+        return None
+    home = addresses.on_record(person.home, person.previous_home, rng)
+    if home is None:
+        return None
+    typed = addresses.written(home, rng, ctx.noise)
+    address = {
+        "address_line_1": typed["line1"],
+        "address_line_2": typed["line2"],
+        "locality": typed["city"],
+        "administrative_district_level_1": typed["region"],
+        "postal_code": typed["postal_code"] if rng.random() > 0.04 else None,
+        "country": home.country,
+    }
+    return {key: value for key, value in address.items() if value is not None}
+
+
 def render(
     person: Person, email: str, ctx: WorldContext, rng: random.Random
 ) -> tuple[list[Record], list[Truth | OrderTruth]]:
@@ -172,6 +200,7 @@ def render(
         "family_name": person.last_name if rng.random() > 0.08 else None,
         "email_address": the_email,
         "phone_number": phone,
+        "address": customer_address(person, ctx),
         "created_at": iso_ms(created),
         "updated_at": iso_ms(created),
         "preferences": {"email_unsubscribed": rng.random() < 0.12},
