@@ -58,10 +58,23 @@ class PhoneField:
     phone: tuple[str, ...] = ()
     country: tuple[str, ...] = ()
     extract: Callable[[Mapping[str, Any]], Any] | None = None
+    name: str | None = None
+    """Its watermark's key when a table has a second phone field (the first
+    keeps the table's name)."""
+
+    @property
+    def watermark(self) -> str:
+        return self.name or self.table
 
 
 PHONE_FIELDS: Sequence[PhoneField] = (
     PhoneField("shopify__customers", ("phone",), ("default_address", "country_code")),
+    PhoneField(
+        "shopify__customers",
+        ("default_address", "phone"),
+        ("default_address", "country_code"),
+        name="shopify__customers.default_address.phone",
+    ),
     PhoneField(
         "klaviyo__profiles", ("attributes", "phone_number"), ("attributes", "location", "country")
     ),
@@ -175,7 +188,7 @@ def _refresh_table(
     with warehouse.transaction() as conn:
         mark = conn.execute(
             sa.text(f"select loaded_until from {WATERMARKS} where raw_table = :t"),
-            {"t": field.table},
+            {"t": field.watermark},
         ).scalar()
         until = conn.execute(sa.text(f"select max(_loaded_at) from raw.{field.table}")).scalar()
         if until is None or (mark is not None and until <= mark):
@@ -241,5 +254,5 @@ def _refresh_table(
                 f"insert into {WATERMARKS} (raw_table, loaded_until) values (:t, :u) "
                 "on conflict (raw_table) do update set loaded_until = excluded.loaded_until"
             ),
-            {"t": field.table, "u": until},
+            {"t": field.watermark, "u": until},
         )

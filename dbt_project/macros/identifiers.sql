@@ -53,3 +53,52 @@
             and phone_numbers.is_primary
     )
 {%- endmacro %}
+
+
+{#- Every match of `pattern` replaced (POSIX/RE2 syntax common to the engines). -#}
+{% macro regex_replace_all(expression, pattern, replacement) -%}
+    {{ return(adapter.dispatch('regex_replace_all', 'omnihub')(expression, pattern, replacement)) }}
+{%- endmacro %}
+
+{% macro default__regex_replace_all(expression, pattern, replacement) -%}
+    regexp_replace({{ expression }}, '{{ pattern }}', '{{ replacement }}', 'g')
+{%- endmacro %}
+
+{#- Spark replaces every match without a flag; its literals read backslash escapes. -#}
+{% macro spark__regex_replace_all(expression, pattern, replacement) -%}
+    regexp_replace({{ expression }}, '{{ pattern | replace("\\", "\\\\") }}', '{{ replacement }}')
+{%- endmacro %}
+
+
+{#- A street line as one key for the many ways it is typed: lowercased, the unit
+    dropped (", Apt. 4B", " #4B", " Unit 4B": neighbours in a building share the
+    rest), punctuation and repeated spaces removed, the usual street kinds
+    abbreviated (Street -> st, Avenue / Av -> ave, Straße / Strasse -> str ...).
+    Null when nothing is left. -#}
+{% macro normalize_street(expression) -%}
+    {%- set kinds = [
+        ('street', 'st'), ('avenue', 'ave'), ('av', 'ave'), ('road', 'rd'), ('drive', 'dr'),
+        ('lane', 'ln'), ('boulevard', 'blvd'), ('court', 'ct'), ('place', 'pl'),
+    ] -%}
+    {%- set lowered = "replace(replace(lower(trim(" ~ expression ~ ")), 'ß', 'ss'), 'strasse', 'str')" -%}
+    {%- set no_unit = regex_replace_all(lowered, "((\\s|,)+(apt|apartment|unit|suite|ste)\\.?\\s*|\\s*#\\s*)[a-z0-9-]+\\s*$", "") -%}
+    {%- set street = namespace(words="' ' || trim(" ~ regex_replace_all(no_unit, "[^a-z0-9]+", " ") ~ ") || ' '") -%}
+    {%- for long, short in kinds -%}
+        {%- set street.words = "replace(" ~ street.words ~ ", ' " ~ long ~ " ', ' " ~ short ~ " ')" -%}
+    {%- endfor -%}
+    nullif(trim({{ street.words }}), '')
+{%- endmacro %}
+
+
+{#- A postal code as one key: upper case, letters and digits only; a US ZIP+4
+    keeps its five-digit ZIP. -#}
+{% macro normalize_postal_code(expression, country_expression) -%}
+    nullif(
+        case
+            when upper({{ country_expression }}) = 'US'
+                then substr({{ regex_replace_all("upper(trim(" ~ expression ~ "))", "[^A-Z0-9]", "") }}, 1, 5)
+            else {{ regex_replace_all("upper(trim(" ~ expression ~ "))", "[^A-Z0-9]", "") }}
+        end,
+        ''
+    )
+{%- endmacro %}

@@ -1,26 +1,14 @@
 {#- Identifiers that must not link records, and why: the configured blocklist
     (var identity_blocklist) and identifiers carried by more than
     var('identity_max_records_per_identifier') distinct records on one platform
-    (a shop's own phone typed into every walk-in sale, a shared family inbox). -#}
+    (a shop's own phone typed into every walk-in sale, a shared family inbox).
+    Identifiers are a record's own (int_identity__record_identifiers). -#}
 with
-
-records as (
-
-    select * from {{ ref('int_identity__source_records') }}
-
-),
 
 pairs as (
 
-    select platform, 'email' as identifier_type, email_normalized as identifier_value, record_key
-    from records
-    where email_normalized is not null
-
-    union all
-
-    select platform, 'phone', phone_e164, record_key
-    from records
-    where phone_e164 is not null
+    select platform, identifier_type, identifier_value, record_key
+    from {{ ref('int_identity__record_identifiers') }}
 
 ),
 

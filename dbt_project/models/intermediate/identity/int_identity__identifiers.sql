@@ -1,7 +1,9 @@
 {#- (record, identifier) pairs: the bipartite graph identity resolution walks.
 
-    - Emails and phones as normalized in staging, plus a platform's own links:
-      a Square loyalty account ties its phone to its customer record.
+    - Each record's own identifiers (int_identity__record_identifiers): emails
+      and phones as normalized in staging, a platform's own links (a Square
+      loyalty phone, a Shopify default address's phone), and a home with a full
+      name (address_name).
     - A phone written in national format where the source has no country
       (07224 487508) is read in each of var('phone_countries') by
       warehouse/phone_numbers.py; it links only if exactly one reading is a
@@ -25,22 +27,8 @@ records as (
 
 direct_pairs as (
 
-    select record_key, platform, 'email' as identifier_type, email_normalized as identifier_value
-    from records
-    where email_normalized is not null
-
-    union all
-
-    select record_key, platform, 'phone', phone_e164
-    from records
-    where phone_e164 is not null
-
-    union all
-
-    select 'square:customer:' || square_customer_id, 'square', 'phone', phone_e164
-    from {{ ref('stg_square__loyalty_accounts') }}
-    where phone_e164 is not null
-        and square_customer_id is not null
+    select record_key, platform, identifier_type, identifier_value
+    from {{ ref('int_identity__record_identifiers') }}
 
 ),
 

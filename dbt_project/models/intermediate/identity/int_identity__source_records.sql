@@ -1,5 +1,8 @@
 {#- Every record that stands for a person on some platform, with the identifiers
-    it carries. `record_key` is '<platform>:<entity>:<id>' everywhere downstream. -#}
+    it carries. `record_key` is '<platform>:<entity>:<id>' everywhere downstream.
+    `address_key`: the normalized street line and postal code of the record's
+    address (Shopify's default address, Square's customer address), when it has
+    both. -#}
 with
 
 shopify_customers as (
@@ -15,6 +18,7 @@ shopify_customers as (
         phone_e164,
         first_name,
         last_name,
+        address_street_normalized || ' ' || address_postal_code_normalized as address_key,
         created_at as first_seen_at
     from {{ ref('stg_shopify__customers') }}
 
@@ -33,6 +37,7 @@ klaviyo_profiles as (
         phone_e164,
         first_name,
         last_name,
+        cast(null as {{ type_varchar() }}),
         created_at
     from {{ ref('stg_klaviyo__profiles') }}
 
@@ -51,6 +56,7 @@ square_customers as (
         phone_e164,
         first_name,
         last_name,
+        address_street_normalized || ' ' || address_postal_code_normalized,
         created_at
     from {{ ref('stg_square__customers') }}
 
@@ -69,6 +75,7 @@ zendesk_users as (
         phone_e164,
         split_part(full_name, ' ', 1),
         nullif(substr(full_name, length(split_part(full_name, ' ', 1)) + 2), ''),
+        cast(null as {{ type_varchar() }}),
         created_at
     from {{ ref('stg_zendesk__users') }}
 
@@ -87,6 +94,7 @@ meta_leads as (
         phone_e164,
         split_part(full_name, ' ', 1),
         nullif(substr(full_name, length(split_part(full_name, ' ', 1)) + 2), ''),
+        cast(null as {{ type_varchar() }}),
         created_at
     from {{ ref('stg_meta_ads__leads') }}
 

@@ -36,6 +36,19 @@ renamed as (
         nullif(trim({{ json_text('payload', 'first_name') }}), '') as first_name,
         nullif(trim({{ json_text('payload', 'last_name') }}), '') as last_name,
         coalesce({{ json_text('payload', 'tags') }}, '') as tags,
+        -- the default address (the one given at checkout), as typed and as keys
+        nullif(trim({{ json_text('payload', ['default_address', 'address1']) }}), '') as address_line1,
+        nullif(trim({{ json_text('payload', ['default_address', 'address2']) }}), '') as address_line2,
+        nullif(trim({{ json_text('payload', ['default_address', 'city']) }}), '') as address_city,
+        nullif(trim({{ json_text('payload', ['default_address', 'province_code']) }}), '') as address_region,
+        nullif(trim({{ json_text('payload', ['default_address', 'zip']) }}), '') as address_postal_code,
+        {{ normalize_street(json_text('payload', ['default_address', 'address1'])) }} as address_street_normalized,
+        {{ normalize_postal_code(
+            json_text('payload', ['default_address', 'zip']),
+            json_text('payload', ['default_address', 'country_code'])
+        ) }} as address_postal_code_normalized,
+        nullif(trim({{ json_text('payload', ['default_address', 'phone']) }}), '') as address_phone,
+        {{ phone_e164(json_text('payload', ['default_address', 'phone']), json_text('payload', ['default_address', 'country_code'])) }} as address_phone_e164,
         {{ json_text('payload', ['email_marketing_consent', 'state']) }} as email_marketing_state,
         {{ json_text('payload', ['sms_marketing_consent', 'state']) }} as sms_marketing_state,
 

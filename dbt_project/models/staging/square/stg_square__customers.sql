@@ -35,6 +35,18 @@ renamed as (
         nullif(trim({{ json_text('payload', 'given_name') }}), '') as first_name,
         nullif(trim({{ json_text('payload', 'family_name') }}), '') as last_name,
         {{ json_text('payload', 'creation_source') }} as creation_source,
+        -- the customer's address, as the clerk typed it and as keys
+        nullif(trim({{ json_text('payload', ['address', 'address_line_1']) }}), '') as address_line1,
+        nullif(trim({{ json_text('payload', ['address', 'address_line_2']) }}), '') as address_line2,
+        nullif(trim({{ json_text('payload', ['address', 'locality']) }}), '') as address_city,
+        nullif(trim({{ json_text('payload', ['address', 'administrative_district_level_1']) }}), '') as address_region,
+        nullif(trim({{ json_text('payload', ['address', 'postal_code']) }}), '') as address_postal_code,
+        upper({{ json_text('payload', ['address', 'country']) }}) as address_country_code,
+        {{ normalize_street(json_text('payload', ['address', 'address_line_1'])) }} as address_street_normalized,
+        {{ normalize_postal_code(
+            json_text('payload', ['address', 'postal_code']),
+            json_text('payload', ['address', 'country'])
+        ) }} as address_postal_code_normalized,
 
         -- booleans: Square keeps one marketing flag, preferences.email_unsubscribed
         coalesce(
