@@ -34,9 +34,10 @@ create table if not exists people (
 
 # Bumped whenever the same (seed, people) would produce a different world, so
 # cached worlds (benchmarks keep them under data/bench/) are not reused stale.
+# v9: Zendesk tickets cite order numbers, every Shopify customer has a contact;
 # v8: homes (Shopify default addresses, Square customer addresses); v7: Klaviyo
 # stores addresses trimmed; v6: one account per address
-GENERATOR_VERSION = 8
+GENERATOR_VERSION = 9
 
 
 @dataclass
@@ -79,6 +80,7 @@ def _render_person(person: Person, ctx: WorldContext) -> tuple[list[Record], lis
         recs, t = module.render(person, email, ctx, person_rng(ctx.seed, person.person_id, salt))
         records.extend(recs)
         truth.extend(t)
+    zendesk.cite_orders(person, records, ctx)
     return records, truth
 
 

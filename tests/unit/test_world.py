@@ -293,3 +293,35 @@ def test_addresses_are_homes_written_in_many_ways(world: Path) -> None:
         units[(a.number, a.street, a.suffix, a.postal_code, a.unit)] += 1
     assert sum(n > 1 for n in buildings.values()) > 10
     assert sum(n > 1 for n in units.values()) < sum(n > 1 for n in buildings.values()) / 3
+
+
+def test_every_shopify_customer_has_a_contact_and_tickets_cite_orders(world: Path) -> None:
+    """Shopify asks every checkout and account for an email or a phone; Zendesk
+    tickets about an order carry its number in the "Order number" field, mostly
+    an order of the requester's own, placed before the ticket."""
+    from sandbox.world.platforms.zendesk import ORDER_NUMBER_FIELD, ORDER_SUBJECTS
+
+    assert all(c["email"] or c["phone"] for c in _payloads(world, "shopify", "customers"))
+    with TruthStore(world) as truth:
+        person_of = dict(
+            truth.conn.execute(
+                "select platform || ':' || stream || ':' || id, person_id from record_person"
+            ).fetchall()
+        )
+    orders = {
+        o["name"].lstrip("#"): (person_of[f"shopify:orders:{o['id']}"], o["created_at"])
+        for o in _payloads(world, "shopify", "orders")
+    }
+    cited = own = 0
+    for ticket in _payloads(world, "zendesk", "tickets"):
+        ((field,),) = [ticket["custom_fields"]]
+        assert field["id"] == ORDER_NUMBER_FIELD
+        if field["value"] is None:
+            continue
+        assert ticket["subject"] in ORDER_SUBJECTS
+        cited += 1
+        number = re.sub(r"[^0-9]", "", field["value"])
+        requester = person_of[f"zendesk:tickets:{ticket['id']}"]
+        if number in orders and orders[number][0] == requester:
+            own += 1
+    assert cited > 20 and own > 0.9 * cited

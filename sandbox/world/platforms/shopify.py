@@ -346,6 +346,14 @@ def render(
     cid = customer_id(pid)
     the_email = platform_email(person, email, rng, ctx.noise, unique=True)
     phone = None if person.bridge or rng.random() < 0.55 else person.phone_e164
+    if the_email is None and phone is None:
+        # Shopify asks every checkout and every account for a contact, an email
+        # or a mobile number: one who gave no email gave their phone (a bridge,
+        # known here by email only, gave the address after all)
+        if person.bridge:
+            the_email = email
+        else:
+            phone = person.phone_e164
     created = person.first_seen
     out: list[Record] = []
     truth: list[Truth | OrderTruth] = []

@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 from sandbox.store import Record
 from sandbox.world.context import WorldContext, iso_z, record
 from sandbox.world.mess import platform_email, platform_phone
-from sandbox.world.people import Person
+from sandbox.world.people import Person, person_rng
 
 PLATFORM = "zendesk"
 SUBJECTS = (
@@ -27,6 +27,13 @@ SUBJECTS = (
 )
 
 Truth = tuple[str, str, str, int]
+ORDER_NUMBER_FIELD = 360_000_431_001
+"""The account's custom ticket field "Order number" (a text field the web form
+shows for order topics); tickets list it in `custom_fields` as {id, value}."""
+ORDER_SUBJECTS = ("Where is my order?", "Return request", "Item arrived damaged")
+ORDER_CITED = 0.6
+"""Tickets about an order whose requester fills in its number (having ordered)."""
+SALT_ORDERS = 401
 
 
 def user_id(person_id: int) -> int:
@@ -101,6 +108,7 @@ def ticket(
         "created_at": iso_z(at),
         "updated_at": iso_z(updated),
         "satisfaction_rating": None,
+        "custom_fields": [{"id": ORDER_NUMBER_FIELD, "value": None}],
     }
     solved = updated if status in ("solved", "closed") else None
     payload["metric_set"] = metric_set(payload, at, solved, ctx.seed)
@@ -166,3 +174,32 @@ def render(
     out.append(record(PLATFORM, "users", uid, created, created, payload))
     truth.append((PLATFORM, "users", str(uid), pid))
     return out, truth
+
+
+def cite_orders(person: Person, records: list[Record], ctx: WorldContext) -> None:
+    """Fill in "Order number" on this person's tickets about an order, as they
+    typed it (#1042, 1042, Order 1042; sometimes a digit wrong): their latest
+    Shopify order before the ticket, when they had one. Drawn from its own
+    generator, so no other draw of the world moves."""
+    orders = sorted(
+        (r.created_at, r.payload["name"])
+        for r in records
+        if r.platform == "shopify" and r.stream == "orders"
+    )
+    if not orders:
+        return
+    rng = person_rng(ctx.seed, person.person_id, SALT_ORDERS)
+    for r in records:
+        if r.platform != PLATFORM or r.stream != "tickets":
+            continue
+        if r.payload["subject"] not in ORDER_SUBJECTS or rng.random() >= ORDER_CITED:
+            continue
+        before = [name for at, name in orders if at < r.created_at]
+        if not before:
+            continue
+        number = before[-1].lstrip("#")
+        if rng.random() < 0.03:
+            i = rng.randrange(len(number))
+            number = f"{number[:i]}{(int(number[i]) + rng.randrange(1, 10)) % 10}{number[i + 1 :]}"
+        typed = rng.choices((f"#{number}", number, f"Order {number}"), (0.5, 0.35, 0.15))[0]
+        r.payload["custom_fields"] = [{"id": ORDER_NUMBER_FIELD, "value": typed}]
