@@ -96,9 +96,11 @@ def score(assignment: dict[str, str], truth: dict[str, int]) -> dict[str, float]
 def linkable_ceiling(conn, truth: dict[str, int]) -> dict[str, float]:
     """The best any exact-identifier resolver could do on this world: an oracle
     that links two records only if they are the same person *and* a chain of
-    shared normalized emails/phones joins them (blocklists ignored: it is never
-    wrong). Pairs of one person with no identifier in common (a typo, a second
-    email, a record with neither) are beyond it, and beyond us."""
+    identifiers the records carry in their own fields joins them (normalized
+    emails and phones, a home with a full name: int_identity__record_identifiers;
+    blocklists ignored: it is never wrong). Pairs of one person with no
+    identifier in common (a typo, a second email, a record with a name only) are
+    beyond it; rules (one-edit emails, orders named elsewhere) may reach some."""
     parent: dict[str, str] = {}
 
     def find(x: str) -> str:
@@ -109,18 +111,22 @@ def linkable_ceiling(conn, truth: dict[str, int]) -> dict[str, float]:
         return x
 
     groups: dict[tuple, str] = {}
-    records = conn.execute(
-        "select record_key, email_normalized, phone_e164 "
-        "from intermediate.int_identity__source_records"
-    ).fetchall()
-    for key, email, phone in records:
+    keys = [
+        k
+        for (k,) in conn.execute(
+            "select record_key from intermediate.int_identity__source_records"
+        ).fetchall()
+    ]
+    for key, kind, value in conn.execute(
+        "select record_key, identifier_type, identifier_value "
+        "from intermediate.int_identity__record_identifiers"
+    ).fetchall():
         find(key)
-        for kind, value in (("e", email), ("p", phone)):
-            if value is None or key not in truth:
-                continue
-            anchor = groups.setdefault((kind, value, truth[key]), key)
-            parent[find(key)] = find(anchor)
-    return score({k: find(k) for k, *_ in records}, truth)
+        if key not in truth:
+            continue
+        anchor = groups.setdefault((kind, value, truth[key]), key)
+        parent[find(key)] = find(anchor)
+    return score({k: find(k) for k in keys}, truth)
 
 
 def _truth(world: Path) -> dict[str, int]:
@@ -186,9 +192,9 @@ def _one_edit(a: str, b: str) -> bool:
 def missed_by_cause(conn, assignment: dict[str, str], truth: dict[str, int]) -> Counter:
     """Pairs of one person's records in two customers, by what the records carry."""
     fields = {
-        key: (email, phone)
-        for key, email, phone in conn.execute(
-            "select record_key, email_normalized, phone_e164 "
+        key: (email, phone, home)
+        for key, email, phone, home in conn.execute(
+            "select record_key, email_normalized, phone_e164, address_key "
             "from intermediate.int_identity__source_records"
         ).fetchall()
     }
@@ -202,7 +208,7 @@ def missed_by_cause(conn, assignment: dict[str, str], truth: dict[str, int]) -> 
             for b in keys[i + 1 :]:
                 if assignment[a] == assignment[b]:
                     continue
-                (ea, pa), (eb, pb) = fields[a], fields[b]
+                (ea, pa, ha), (eb, pb, hb) = fields[a], fields[b]
                 if (ea is None and pa is None) or (eb is None and pb is None):
                     cause = "a record with no email and no phone"
                 elif (ea is not None and ea == eb) or (pa is not None and pa == pb):
@@ -215,6 +221,8 @@ def missed_by_cause(conn, assignment: dict[str, str], truth: dict[str, int]) -> 
                     cause = "emails one edit apart, not linked"
                 else:
                     cause = "different emails, no shared phone"
+                if ha is not None and ha == hb:
+                    cause += " (same home)"
                 causes[cause] += 1
     return causes
 

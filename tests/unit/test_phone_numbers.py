@@ -38,6 +38,10 @@ def test_refresh_reads_each_phone_in_its_country_and_only_once(any_warehouse: Wa
             ),
             LandedRecord("3", TS, {"phone": "0000000000"}),
             LandedRecord("4", TS, {"email": "no-phone@example.com"}),
+            # the phone a checkout took, on the default address only
+            LandedRecord(
+                "5", TS, {"default_address": {"phone": "917.555.0123", "country_code": "US"}}
+            ),
         ],
         [],
         None,
@@ -49,9 +53,10 @@ def test_refresh_reads_each_phone_in_its_country_and_only_once(any_warehouse: Wa
     first = phone_numbers.refresh(
         any_warehouse, default_country="US", candidates=["US", "GB", "DE"]
     )
-    assert first.phone_strings_seen == 4
+    assert first.phone_strings_seen == 5
     assert _readings(any_warehouse) == {
         ("(212) 555-0142", "US", "US", "+12125550142", True),
+        ("917.555.0123", "US", "US", "+19175550123", True),
         ("07400 123456", "GB", "GB", "+447400123456", True),
         ("0000000000", "", "US", None, True),
         # no country on the Zendesk user: invalid in the default country, so every

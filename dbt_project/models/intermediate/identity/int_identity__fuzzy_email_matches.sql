@@ -21,18 +21,18 @@
       members use addresses one letter apart, like a shared inbox, stays apart);
     - their last names do not differ (one may be missing);
     - their phones do not differ (one may be missing);
-    - the local part has at least var('identity_fuzzy_email_min_length', 6)
+    - the local part has at least var('identity_fuzzy_email_min_length') (6)
       characters: one letter apart, "jo@" and "ja@" are two people;
     - neither address would link to more than
-      var('identity_fuzzy_email_max_neighbours', 3) other addresses (a star of a
+      var('identity_fuzzy_email_max_neighbours') other addresses (3) (a star of a
       real address and its typos is fine; a crowd of near-identical addresses
       is a pattern, not a typo).
-    var('identity_fuzzy_email_max_edits', 1): 1 links one-edit typos, 0 turns
+    var('identity_fuzzy_email_max_edits') (1): 1 links one-edit typos, 0 turns
     the rule off (the blocking finds one edit at most, so larger values act as 1).
     Local parts longer than RFC 5321's 64 characters are not compared. -#}
-{%- set max_edits = var('identity_fuzzy_email_max_edits', 1) -%}
-{%- set min_length = var('identity_fuzzy_email_min_length', 6) -%}
-{%- set max_neighbours = var('identity_fuzzy_email_max_neighbours', 3) -%}
+{%- set max_edits = var('identity_fuzzy_email_max_edits') -%}
+{%- set min_length = var('identity_fuzzy_email_min_length') -%}
+{%- set max_neighbours = var('identity_fuzzy_email_max_neighbours') -%}
 with
 
 records as (

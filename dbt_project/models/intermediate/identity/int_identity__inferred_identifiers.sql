@@ -11,7 +11,13 @@
       online order (a Square return with no Square sale, reference_id naming
       the Shopify order) and the Shopify customer who placed it both carry
       that order. If their first names differ (a gift returned by someone
-      else) the first-name qualification keeps them apart. -#}
+      else) the first-name qualification keeps them apart.
+    - order_cited_in_ticket: a Zendesk requester who named an online order in
+      the ticket's "Order number" field (var zendesk_order_number_field_id;
+      digits compared, #1042 = 1042 = Order 1042, four at least) and the
+      Shopify customer who placed it both carry that order. A digit typed
+      wrong names someone else's order: the first-name qualification keeps
+      them apart unless the names agree too. -#}
 with
 
 fuzzy_emails as (
@@ -85,8 +91,54 @@ order_links as (
         || square_order_id || ')'
     from returned_in_store
 
+),
+
+cited_orders as (
+
+    select distinct
+        'zendesk:user:' || tickets.zendesk_user_id as record_key,
+        tickets.zendesk_ticket_id,
+        orders.shopify_order_id,
+        'shopify:customer:' || orders.shopify_customer_id as shopify_record_key
+    from {{ ref('stg_zendesk__ticket_fields') }} as fields
+    inner join {{ ref('stg_zendesk__tickets') }} as tickets
+        on tickets.zendesk_ticket_id = fields.zendesk_ticket_id
+    inner join {{ ref('stg_shopify__orders') }} as orders
+        on {{ regex_replace_all('orders.order_name', '[^0-9]', '') }}
+            = {{ regex_replace_all('fields.field_value', '[^0-9]', '') }}
+    where fields.field_id = '{{ var("zendesk_order_number_field_id") }}'
+        and length({{ regex_replace_all('fields.field_value', '[^0-9]', '') }}) >= 4
+        and tickets.zendesk_user_id is not null
+        and orders.shopify_customer_id is not null
+
+),
+
+ticket_links as (
+
+    select
+        record_key,
+        'zendesk' as platform,
+        'shopify_order' as identifier_type,
+        shopify_order_id as identifier_value,
+        'order_cited_in_ticket' as rule,
+        'named online order ' || shopify_order_id || ' in ticket ' || zendesk_ticket_id as evidence
+    from cited_orders
+
+    union all
+
+    select
+        shopify_record_key,
+        'shopify',
+        'shopify_order',
+        shopify_order_id,
+        'order_cited_in_ticket',
+        'placed online order ' || shopify_order_id || ', named in Zendesk ticket ' || zendesk_ticket_id
+    from cited_orders
+
 )
 
 select * from fuzzy_emails
 union all
 select * from order_links
+union all
+select * from ticket_links
