@@ -25,19 +25,26 @@ sandbox's ground truth (record -> person):
   by what the two records carry (from their own fields, not the generator's).
 
 Missed pairs by cause at 20k people, seed 7 (38,556 records, 25,593 true pairs),
-before -> after the one-edit email rule and returned online orders (recall
-0.9005 -> 0.9222, precision 0.9985 both):
-  different emails, no shared phone (a second address, a
-    household's inbox on one record, own address on the other) ... 986 -> 926
-  a record with no email and no phone (a name only) ............. 686 -> 654
-  emails one edit apart, not linked ............................. 457 -> 19
-  email on one record, phone on the other, nothing shared ....... 414 -> 390
-  the same email or phone kept apart ............................   4 -> 1
-The ones left share nothing but a name, and a first and last name is shared by
-~55 people among 100k here: no evidence. (The sandbox's records of one person
-are created at the same second on every platform and its ids and addresses embed
-the person's number; a matcher keyed on those would score, and would be wrong on
-real data.)
+world v7 -> v9 (homes on Shopify and Square records, order numbers on Zendesk
+tickets, a contact on every Shopify customer) with the address_name and
+order_cited_in_ticket rules: recall 0.9222 -> 0.9490, precision 0.9985 both:
+  different emails, no shared phone ..................... 926 -> 751
+  email on one record, phone on the other ............... 390 -> 425
+  a record with no email and no phone ................... 654 -> 112
+  emails one edit apart, not linked .....................  19 ->  15
+  the same email or phone kept apart ....................   1 ->   2
+Of the 1,305 pairs left, 1,302 share no evidence at all, not even through the
+person's other records (an oracle over every identifier and rule, told the
+truth, links them no better): 604 put the person's second email address on one
+record and their own on the other, 481 pair an email-only record with one that
+has no email (a phone, a home or a name only), 93 a household's shared inbox with
+the person's own, 124 mix these with a typo beyond one edit; 876 involve a Klaviyo
+profile, which carries an email and (40%) a phone and nothing else that links.
+What would link them is a field holding both of a person's addresses or a
+shared phone, which these vendors' records do not carry; a first and last name
+is shared by ~55 people among 100k here, no evidence. (The sandbox's records of
+one person are created at the same second on every platform; a matcher keyed on
+that would score, and would be wrong on real data.)
 """
 
 from __future__ import annotations
