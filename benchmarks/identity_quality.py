@@ -42,7 +42,9 @@ the person's own, 124 mix these with a typo beyond one edit; 876 involve a Klavi
 profile, which carries an email and (40%) a phone and nothing else that links.
 What would link them is a field holding both of a person's addresses or a
 shared phone, which these vendors' records do not carry; a first and last name
-is shared by ~55 people among 100k here, no evidence. (The sandbox's records of
+is shared by ~55 people among 100k here, no evidence. At 100k people, seed 7
+(192,853 records): precision 0.9984, recall 0.9483 (world v7: 0.9985, 0.9230),
+65 over-merged customers, 4,619 split people. (The sandbox's records of
 one person are created at the same second on every platform; a matcher keyed on
 that would score, and would be wrong on real data.)
 """
