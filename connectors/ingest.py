@@ -40,6 +40,12 @@ class SourceStream(Protocol):
     def pages(self, cursor: dict[str, Any] | None) -> Iterator[Page]: ...
 
 
+def cursor_name(stream: SourceStream) -> str:
+    """The key of the stream's cursor: its name, or, for a stream reading one
+    backfill window, the window's own (`cursor_name`, e.g. `orders@<start>..<end>`)."""
+    return getattr(stream, "cursor_name", stream.name)
+
+
 @dataclass
 class StreamResult:
     platform: str
@@ -139,11 +145,27 @@ def run_stream(
 ) -> StreamResult:
     """Land the stream; `result`, when given, is filled as pages land, so a
     caller still knows what landed when the stream stops with an error."""
+    # One writer per cursor, across runs, processes and Celery workers: two
+    # readers of one cursor would land the same pages twice and the slower one
+    # would move the cursor back. Held until the stream ends; the cursor is
+    # read only once it is held, so a run that waited resumes where the other stopped.
+    with landing.warehouse.named_lock(f"cursor:{stream.platform}/{cursor_name(stream)}"):
+        return _run_stream(stream, landing, full_refresh, batch_id, result)
+
+
+def _run_stream(
+    stream: SourceStream,
+    landing: Landing,
+    full_refresh: bool,
+    batch_id: str | None,
+    result: StreamResult | None,
+) -> StreamResult:
     started = time.perf_counter()
     batch_id = batch_id or uuid.uuid4().hex
+    key = cursor_name(stream)
     if full_refresh:
-        landing.reset_cursor(stream.platform, stream.name)
-    cursor = landing.get_cursor(stream.platform, stream.name)
+        landing.reset_cursor(stream.platform, key)
+    cursor = landing.get_cursor(stream.platform, key)
     result = result or StreamResult(stream.platform, stream.name)
     result.cursor_before = result.cursor_after = cursor
     stats_before = (stream.client.stats.retries, stream.client.stats.rate_limit_waits)
@@ -157,6 +179,7 @@ def run_stream(
                     page.quarantined,
                     page.next_cursor,
                     batch_id,
+                    cursor_stream=key,
                 )
                 if page.on_landed is not None:
                     page.on_landed()

@@ -21,9 +21,13 @@ PG_URL_ENV = "OMNIHUB_DAGSTER_PG_URL"
 
 def instance_config(env: Mapping[str, str]) -> dict:
     config: dict = {
-        # Runs execute in the process that launches them (see definitions.py:
-        # one DuckDB writer); the run coordinator still queues them.
+        # Runs execute in the process that launches them, or on Celery workers
+        # (orchestration/executor.py); the run coordinator still queues them.
         "telemetry": {"enabled": False},
+        # Every pool (a stream's cursor, a sync's destination state: see
+        # orchestration/concurrency.py) admits one step at a time across all runs
+        # and workers, unless `dagster instance concurrency set` raises a pool's limit.
+        "concurrency": {"pools": {"default_limit": 1}},
     }
     if env.get(PG_URL_ENV):
         if not env[PG_URL_ENV].startswith("postgresql+psycopg2://"):

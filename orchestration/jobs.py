@@ -1,6 +1,7 @@
 """Jobs are selections over the asset graph.
 
-- `daily`: everything, ingest -> dbt build (models + tests) -> syncs -> report.
+- `daily`: everything, ingest -> dbt build (models + tests) -> syncs -> report
+  (not the backfills: partitioned by month, launched as a backfill over months);
 - one job per layer for ad-hoc runs: `ingest`, `transform`, `activate`, `report`;
 - `intraday_carts`: the time-sensitive path only (a cart goes cold in hours):
   the Shopify streams a cart needs, the models between them and the two cart
@@ -26,6 +27,7 @@ from orchestration.defs.dbt.project import dbt_project
 RAW = AssetSelection.key_prefixes(["raw"])
 SYNCS = AssetSelection.key_prefixes(["syncs"])
 REPORTS = AssetSelection.key_prefixes(["reports"])
+BACKFILL = AssetSelection.key_prefixes(["backfill"])
 PYTHON_PREP = AssetSelection.key_prefixes(["identity"], ["privacy"])
 DBT = AssetSelection.assets(omnihub_dbt_models)
 
@@ -61,7 +63,9 @@ def _sync_keys(models: tuple[str, ...] | None = None) -> list[AssetKey]:
 
 daily = define_asset_job(
     "daily",
-    selection=AssetSelection.all(),
+    # everything but the month-by-month backfills (orchestration/defs/ingest/backfill.py),
+    # which a person launches over the months they need
+    selection=AssetSelection.all() - BACKFILL,
     description="Ingest every platform, dbt build (models + tests), then sync every audience "
     "and render the report. A platform that fails is reported and does not stop the others.",
 )

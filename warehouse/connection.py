@@ -11,7 +11,9 @@ build) take the same lock for its whole duration.
 
 from __future__ import annotations
 
+import hashlib
 import os
+import re
 import threading
 import time
 from collections.abc import Iterator, Mapping
@@ -58,6 +60,12 @@ def _file_lock(path: Path) -> FileLock:
         if mine not in _LOCKS:
             _LOCKS[mine] = FileLock(key + ".lock")
         return _LOCKS[mine]
+
+
+def advisory_key(name: str) -> int:
+    """A stable signed 64-bit key for a PostgreSQL advisory lock named `name`."""
+    digest = hashlib.sha256(f"omnihub:{name}".encode()).digest()[:8]
+    return int.from_bytes(digest, "big", signed=True)
 
 
 @dataclass
@@ -160,6 +168,65 @@ class Warehouse:
             yield
         finally:
             lock.release()
+
+    @contextmanager
+    def named_lock(self, name: str) -> Iterator[None]:
+        """Hold the lock called `name` (e.g. `cursor:shopify/orders`) until the block
+        ends: one holder at a time across every thread, process and worker that
+        reaches this warehouse, whatever Dagster's pools say. It guards what must
+        have a single writer for longer than one transaction: a stream's cursor
+        (read, then moved page by page), a sync's confirmed state.
+
+        DuckDB: a file lock beside the database (the file is on one machine, so
+        every writer is too). PostgreSQL: a session-level advisory lock, which
+        works across machines. Both are released by the operating system or the
+        server if the holder dies, so a killed worker never leaves one behind.
+        Waits up to the lock timeout, then raises WarehouseBusy."""
+        if self.kind == "duckdb":
+            slug = re.sub(r"[^A-Za-z0-9_.-]+", "_", name)
+            lock = _file_lock(self.duckdb_path.with_name(f"{self.duckdb_path.name}.{slug}"))
+            try:
+                lock.acquire(timeout=self.lock_timeout_s)
+            except Timeout as exc:
+                raise WarehouseBusy(
+                    f"{name} stayed held for {self.lock_timeout_s:.0f}s (another omnihub "
+                    f"run holds {lock.lock_file})"
+                ) from exc
+            try:
+                yield
+            finally:
+                lock.release()
+            return
+        if getattr(self._local, "advisory", None) is None:
+            self._local.advisory = {}
+        held: dict[str, int] = self._local.advisory
+        if name in held:  # re-entrant within a thread, like the file lock
+            held[name] += 1
+            try:
+                yield
+            finally:
+                held[name] -= 1
+            return
+        key = advisory_key(name)
+        deadline = time.monotonic() + self.lock_timeout_s
+        # its own connection, outside any pool: the lock lives as long as it does
+        conn = self.engine().connect().execution_options(isolation_level="AUTOCOMMIT")
+        try:
+            while not conn.execute(sa.text("select pg_try_advisory_lock(:k)"), {"k": key}).scalar():
+                if time.monotonic() > deadline:
+                    raise WarehouseBusy(
+                        f"{name} stayed held for {self.lock_timeout_s:.0f}s by another "
+                        "omnihub run (PostgreSQL advisory lock)"
+                    )
+                time.sleep(0.2)
+            held[name] = 1
+            try:
+                yield
+            finally:
+                del held[name]
+                conn.execute(sa.text("select pg_advisory_unlock(:k)"), {"k": key})
+        finally:
+            conn.close()
 
     @contextmanager
     def session(self, max_hold_s: float | None = None) -> Iterator[None]:

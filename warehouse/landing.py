@@ -158,8 +158,12 @@ class Landing:
         quarantined: Sequence[QuarantinedRecord],
         cursor: dict[str, Any] | None,
         batch_id: str,
+        *,
+        cursor_stream: str | None = None,
     ) -> int:
-        """Append one page and move the cursor, atomically. Returns rows landed."""
+        """Append one page and move the cursor, atomically. Returns rows landed.
+        `cursor_stream` names the cursor when it is not the stream's own (a
+        backfill window's, `orders@<start>..<end>`); the rows land in the stream's table."""
         now = datetime.now(UTC).replace(tzinfo=None)
         with self.warehouse.transaction() as conn:
             table = self.ensure_stream(conn, platform, stream)
@@ -185,7 +189,7 @@ class Landing:
                     ],
                 )
             if cursor is not None:
-                self._put_cursor(conn, platform, stream, cursor, now)
+                self._put_cursor(conn, platform, cursor_stream or stream, cursor, now)
         return len(records)
 
     def _append(

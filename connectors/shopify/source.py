@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -74,20 +74,43 @@ class ShopifyStream:
     deletions: SpoolDrain | None = None
     """Customers only: deletions received as webhooks, landed after the pages."""
     platform: str = "shopify"
+    window: tuple[datetime, datetime] | None = None
+    """A backfill window: only records updated in [start, end] (Shopify's
+    updated_at_min/updated_at_max, both inclusive), under a cursor of its own."""
 
     @property
     def name(self) -> str:
         return self.endpoint.stream
 
+    @property
+    def cursor_name(self) -> str:
+        """Where the cursor is kept: the stream's own, or one per backfill window,
+        so windows read in parallel never share (or move) the live cursor."""
+        if self.window is None:
+            return self.name
+        start, end = self.window
+        return f"{self.name}@{iso(start)}..{iso(end)}"
+
+    def windowed(self, start: datetime, end: datetime) -> ShopifyStream:
+        """The same endpoint, reading only [start, end]. Webhook deletions are
+        left to the live stream: they are one spool with one reader."""
+        if end <= start:
+            raise ValueError(f"an empty backfill window: {start} .. {end}")
+        return replace(self, window=(start, end), deletions=None)
+
     def _first_params(self, updated_at_min: str | None) -> list[tuple[str, Any]]:
         params: list[tuple[str, Any]] = [("limit", PAGE_LIMIT), *self.endpoint.extra_params]
         if updated_at_min:
             params.append(("updated_at_min", updated_at_min))
+        if self.window is not None:
+            params.append(("updated_at_max", iso(self.window[1])))
         return params
 
     def pages(self, cursor: dict[str, Any] | None) -> Iterator[Page]:
         state = dict(cursor or {})
         updated_at_min: str | None = state.get("updated_at_min")
+        if updated_at_min is None and self.window is not None:
+            updated_at_min = iso(self.window[0])
         page_info: str | None = state.get("page_info")
         max_seen = parse_ts(state.get("max_updated_at"))
         started = parse_ts(state.get("traversal_started_at"))

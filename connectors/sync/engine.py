@@ -184,12 +184,18 @@ def _one_session(run: F) -> F:
     for a one-member-a-call vendor (Square groups, Zendesk tags) cost more than
     the calls themselves. The session still hands the file back every few
     seconds between transactions (Warehouse.session), and each batch still
-    commits on its own, so a crash loses nothing the engine recorded."""
+    commits on its own, so a crash loses nothing the engine recorded. The
+    sync's own lock is held throughout (see in_session)."""
 
     @functools.wraps(run)  # type: ignore[arg-type]
     def in_session(*args: Any, **kwargs: Any) -> Any:
         warehouse = kwargs["warehouse"] if "warehouse" in kwargs else args[3]
-        with warehouse.session():
+        spec = kwargs["spec"] if "spec" in kwargs else args[0]
+        # One writer per sync state, whichever run or worker asks: two syncs of
+        # one audience at once would each diff against the same confirmed state
+        # and send the same batches twice. Taken before the session, so a sync
+        # waiting here holds no DuckDB lock.
+        with warehouse.named_lock(f"sync:{spec.name}"), warehouse.session():
             return run(*args, **kwargs)  # type: ignore[operator]
 
     return in_session  # type: ignore[return-value]

@@ -78,9 +78,26 @@ def test_jobs_and_schedules() -> None:
     assert schedules["daily_schedule"].job_name == "daily"
 
 
-def test_daily_job_selects_everything() -> None:
+def test_daily_job_selects_everything_but_the_backfills() -> None:
     job = defs.resolve_job_def("daily")
-    assert len(job.asset_layer.selected_asset_keys) == len(_graph())
+    graph = _graph()
+    backfills = {key for key in graph if key.startswith("backfill/")}
+    assert backfills  # every month-partitioned backfill is left to a backfill over months
+    selected = {key.to_user_string() for key in job.asset_layer.selected_asset_keys}
+    assert selected == set(graph) - backfills
+
+
+def test_single_writer_assets_are_in_pools() -> None:
+    """A stream's ingest and a sync each take the pool of what they write (the
+    instance admits one step per pool); nothing else is pooled."""
+    pools = {
+        node.name: node.definition.pool
+        for node in defs.resolve_job_def("daily").graph.node_dict.values()
+        if node.definition.pool
+    }
+    assert pools["raw__shopify__orders"] == "cursor/shopify/orders"
+    assert pools["syncs__klaviyo__at_risk_customers"] == "sync/klaviyo/at_risk_customers"
+    assert len(set(pools.values())) == len(pools)
 
 
 def test_raw_streams_and_customers_carry_the_daily_freshness_policy() -> None:

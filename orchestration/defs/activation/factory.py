@@ -24,6 +24,7 @@ from connectors.sync.destination import DestinationRefused
 from connectors.sync.engine import SyncResult, SyncSpec, run_sync, split_specs
 from connectors.sync.gate import required_lists
 from connectors.sync.state import SyncState
+from orchestration.concurrency import sync_pool
 from orchestration.defs.activation.declarations import SyncDeclaration
 from orchestration.resources import WarehouseResource
 
@@ -91,6 +92,7 @@ def sync_asset(declaration: SyncDeclaration, dbt_assets: AssetsDefinition) -> As
         kinds={"python", declaration.destination},
         owners=["team:marketing-ops"],
         tags={"layer": "syncs", "destination": declaration.destination},
+        pool=sync_pool(declaration.destination, declaration.model),
         description=(
             f"Syncs {declaration.model} to {declaration.destination} {declaration.object} "
             f"'{declaration.name}'{split} ({declaration.mode}); only what changed since the "

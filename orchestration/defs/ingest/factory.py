@@ -33,6 +33,7 @@ from connectors.errors import ConnectorError, NotConfigured
 from connectors.ingest import StreamResult, run_stream
 from orchestration import freshness
 from orchestration.alerts import Alert, raise_alert
+from orchestration.concurrency import cursor_pool
 from orchestration.resources import WarehouseResource
 
 CHECK = "ingest_completed"
@@ -66,6 +67,7 @@ def stream_asset(
         owners=owners or ["team:data-platform"],
         tags={"layer": "raw", "platform": platform},
         freshness_policy=freshness.DAILY,
+        pool=cursor_pool(platform, stream),
         check_specs=[
             AssetCheckSpec(
                 CHECK,
