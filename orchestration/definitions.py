@@ -3,7 +3,7 @@ global policy (executor, jobs); no logic lives here."""
 
 from __future__ import annotations
 
-from dagster import Definitions, in_process_executor
+from dagster import Definitions
 
 from orchestration import jobs, schedules, sensors
 from orchestration.defs import (
@@ -15,6 +15,7 @@ from orchestration.defs import (
     privacy,
     reports,
 )
+from orchestration.executor import omnihub_executor
 from orchestration.resources import WarehouseResource
 
 defs = Definitions.merge(
@@ -29,8 +30,9 @@ defs = Definitions.merge(
     sensors.defs,
     Definitions(
         resources={"warehouse": WarehouseResource()},
-        # In-process: one run touches the DuckDB file from one process at a time
-        # (see warehouse/connection.py); the file lock orders concurrent runs.
-        executor=in_process_executor,
+        # In-process by default; Celery workers when OMNIHUB_EXECUTOR=celery
+        # (orchestration/executor.py). Either way the single writers (the DuckDB
+        # file, a stream's cursor, a sync's state) are guarded by pools and locks.
+        executor=omnihub_executor,
     ),
 )

@@ -25,11 +25,10 @@ import sqlalchemy as sa
 
 from sandbox.server import EmulatorServer
 from tests.integration.pipeline import PROJECT, ingest_world, run_dbt, world_env
+from tests.scale.conftest import PEOPLE
 from warehouse import Warehouse, spark_lake
 
 pytestmark = pytest.mark.scale
-
-PEOPLE = 1000
 
 
 def _spark_missing() -> str | None:
@@ -64,15 +63,6 @@ def _partition(pairs: Iterable[tuple[str, str]]) -> list[list[str]]:
     for record_key, customer_id in pairs:
         groups[customer_id].add(record_key)
     return sorted(sorted(group) for group in groups.values())
-
-
-@pytest.fixture(scope="module")
-def world_1k(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from sandbox.world import generate
-
-    world = tmp_path_factory.mktemp("world-1k")
-    generate(world, people=PEOPLE, seed=7)
-    return world
 
 
 def test_spark_build_passes_and_assigns_records_as_duckdb_does(
