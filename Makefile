@@ -7,7 +7,7 @@ DBT := $(abspath $(VENV))/bin/dbt
 MANIFEST := dbt_project/target/manifest.json
 PEOPLE ?= 1000
 
-.PHONY: install manifest demo test test-scale ui lint lint-sql format bench clean
+.PHONY: install manifest demo test test-scale ui lint lint-sql format bench bench-celery clean
 
 ## install: create or update the virtualenv in .venv from the pinned lock file
 install: $(VENV)/.installed
@@ -30,9 +30,11 @@ test: manifest
 	$(PY) -m pytest; status=$$?; if [ $$status -eq 5 ]; then echo "pytest: no tests collected"; exit 0; fi; exit $$status
 
 ## test-scale: the same 1k-people world built by dbt on Spark (dbt-spark session, local pyspark, Java 17)
-## and compared with DuckDB (pytest -m scale tests/scale); installs the `spark` extra
+## and compared with DuckDB, and the daily job on two Celery workers (RabbitMQ or Redis, Dagster on
+## PostgreSQL) compared with the in-process run (pytest -m scale tests/scale); installs the `spark`
+## and `celery` extras. A missing Java, broker or PostgreSQL skips its test with the reason.
 test-scale: manifest
-	$(PY) -m pip install --quiet --disable-pip-version-check -c requirements.lock -e ".[dev,spark]"
+	$(PY) -m pip install --quiet --disable-pip-version-check -c requirements.lock -e ".[dev,spark,celery]"
 	$(PY) -m pytest -m scale tests/scale
 
 ## ui: the Dagster UI on the sandbox world (http://127.0.0.1:3000)
@@ -57,6 +59,11 @@ lint-sql: install
 format: install
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
+
+## bench-celery: the daily job with 1 and then 2 Celery workers on one world (PEOPLE, default 1000)
+bench-celery: manifest
+	$(PY) -m pip install --quiet --disable-pip-version-check -c requirements.lock -e ".[dev,celery]"
+	$(PY) benchmarks/celery_workers.py --people $(PEOPLE)
 
 ## bench: every benchmark at 100k and 1M people into benchmarks/RESULTS.md (hours; SIZES="100000" for less)
 SIZES ?= 100000 1000000
