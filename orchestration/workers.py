@@ -18,6 +18,7 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -90,13 +91,16 @@ def running_workers(
     env: Mapping[str, str],
     log_dir: Path,
     *,
-    prefix: str = "omnihub",
+    prefix: str | None = None,
     ready_timeout_s: float = 120.0,
 ) -> Iterator[list[subprocess.Popen]]:
     """`count` worker processes with `env`, ready when the block starts, stopped
-    (warm shutdown, then killed) when it ends."""
+    (warm shutdown, then killed) when it ends. Worker names must be unique on a
+    broker (each has a reply queue of its own, and a second worker of the same
+    name is refused), so they carry a random part unless `prefix` is given."""
     settings = CelerySettings.from_env(env)
     log_dir.mkdir(parents=True, exist_ok=True)
+    prefix = prefix or f"omnihub-{uuid.uuid4().hex[:6]}"
     names = [f"{prefix}-{i + 1}" for i in range(count)]
     logs: list[IO[bytes]] = []
     procs: list[subprocess.Popen] = []
