@@ -13,7 +13,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from queue import Full, Queue
 from typing import Any, Protocol
 
@@ -38,6 +38,16 @@ class SourceStream(Protocol):
     client: HttpClient
 
     def pages(self, cursor: dict[str, Any] | None) -> Iterator[Page]: ...
+
+
+def window_cursor_name(name: str, window: tuple[datetime, datetime] | None) -> str:
+    """The cursor key of a stream reading one backfill window: `orders@<start>..<end>`
+    (UTC, to the second), so no window shares a cursor with another or with the
+    live stream."""
+    if window is None:
+        return name
+    start, end = (moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ") for moment in window)
+    return f"{name}@{start}..{end}"
 
 
 def cursor_name(stream: SourceStream) -> str:

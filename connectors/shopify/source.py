@@ -27,7 +27,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from connectors.errors import ClientError, ConnectorError
 from connectors.http import HttpClient, json_of
-from connectors.ingest import Page, split_valid
+from connectors.ingest import Page, split_valid, window_cursor_name
 from connectors.shopify.client import ShopifySettings, make_client
 from connectors.shopify.webhooks import Spool, SpoolDrain, spool_dir
 from connectors.timestamps import iso, parse_ts, resume_point, server_time
@@ -86,10 +86,7 @@ class ShopifyStream:
     def cursor_name(self) -> str:
         """Where the cursor is kept: the stream's own, or one per backfill window,
         so windows read in parallel never share (or move) the live cursor."""
-        if self.window is None:
-            return self.name
-        start, end = self.window
-        return f"{self.name}@{iso(start)}..{iso(end)}"
+        return window_cursor_name(self.name, self.window)
 
     def windowed(self, start: datetime, end: datetime) -> ShopifyStream:
         """The same endpoint, reading only [start, end]. Webhook deletions are

@@ -18,7 +18,6 @@ import sqlalchemy as sa
 
 from connectors.http import HttpStats
 from connectors.ingest import Page, run_stream
-from connectors.shopify.source import stream as shopify_stream
 from sandbox.server import EmulatorServer
 from warehouse import LandedRecord, Landing, Warehouse
 from warehouse.connection import WarehouseBusy
@@ -94,21 +93,30 @@ def _month_windows(first: datetime, last: datetime) -> list[str]:
     return keys
 
 
+@pytest.mark.parametrize(("platform", "name"), [("shopify", "orders"), ("klaviyo", "profiles")])
 def test_a_backfill_by_month_lands_the_whole_stream_without_touching_the_live_cursor(
-    emulator: EmulatorServer, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+    platform: str,
+    name: str,
+    emulator: EmulatorServer,
+    tmp_path: Any,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     from dagster import DagsterInstance, materialize
 
+    from orchestration.defs.ingest.backfill import WINDOWED
     from orchestration.defs.ingest.backfill import defs as backfill_defs
     from orchestration.resources import WarehouseResource
 
     env = emulator.env()
+    table = f"raw.{platform}__{name}"
     live = Warehouse.duckdb(tmp_path / "live.duckdb")
-    run_stream(shopify_stream("orders", env), Landing(live))
+    source = WINDOWED[(platform, name)](env)
+    source.client._bucket = None  # the fixture world is small: no pacing
+    run_stream(source, Landing(live))
     with live.transaction() as conn:
-        live_ids = {r[0] for r in conn.execute(sa.text("select id from raw.shopify__orders"))}
+        live_ids = {r[0] for r in conn.execute(sa.text(f"select id from {table}"))}
         first, last = conn.execute(
-            sa.text("select min(updated_at), max(updated_at) from raw.shopify__orders")
+            sa.text(f"select min(updated_at), max(updated_at) from {table}")
         ).one()
     live.dispose()
     assert len(live_ids) > 50
@@ -120,7 +128,7 @@ def test_a_backfill_by_month_lands_the_whole_stream_without_touching_the_live_cu
     asset = next(
         a
         for a in backfill_defs.assets or []
-        if a.key.to_user_string() == "backfill/shopify/orders"  # type: ignore[union-attr]
+        if a.key.to_user_string() == f"backfill/{platform}/{name}"  # type: ignore[union-attr]
     )
     months = _month_windows(first, last)
     landed: dict[str, int] = {}
@@ -138,16 +146,16 @@ def test_a_backfill_by_month_lands_the_whole_stream_without_touching_the_live_cu
 
     backfill = Warehouse.duckdb(tmp_path / "backfill.duckdb")
     with backfill.transaction() as conn:
-        ids = [r[0] for r in conn.execute(sa.text("select id from raw.shopify__orders"))]
+        ids = [r[0] for r in conn.execute(sa.text(f"select id from {table}"))]
         cursors = dict(
             conn.execute(
-                sa.text("select stream, cursor_value from raw._cursors where platform = 'shopify'")
+                sa.text("select stream, cursor_value from raw._cursors where platform = :p"),
+                {"p": platform},
             ).all()
         )
         outside = conn.execute(
             sa.text(
-                "select count(*) from raw.shopify__orders where updated_at < :first"
-                " or updated_at > :last"
+                f"select count(*) from {table} where updated_at < :first or updated_at > :last"
             ),
             {"first": first, "last": last},
         ).scalar()
@@ -157,7 +165,7 @@ def test_a_backfill_by_month_lands_the_whole_stream_without_touching_the_live_cu
     assert len(ids) - len(live_ids) <= len(months)  # only an order on a month's edge twice
     assert sum(1 for n in landed.values() if n) > 1  # really spread over months
     # one cursor per window, and none for the live stream
-    assert "orders" not in cursors
+    assert name not in cursors
     assert len(cursors) == len(months)
-    assert all(name.startswith("orders@") for name in cursors)
+    assert all(key.startswith(f"{name}@") for key in cursors)
     assert all(json.loads(value) for value in cursors.values())

@@ -13,11 +13,14 @@ staging keeps the latest version of each id, so a record on a window's edge
 counts once.
 
 Only streams whose connector can read a window are here (`windowed(start, end)`):
-Shopify's for now. Streams read whole each run (lists, metrics) need no backfill.
+Shopify's four (updated_at_min/updated_at_max) and Klaviyo's profiles and events
+(greater-than/less-than on `updated`/`datetime`) so far. Streams read whole each
+run (lists, metrics) need no backfill.
 """
 
 import os
 from collections.abc import Callable, Mapping
+from functools import partial
 from typing import Any
 
 # no `from __future__ import annotations`: Dagster reads the config and
@@ -35,6 +38,7 @@ from dagster import (
 
 from connectors.errors import ConnectorError, NotConfigured
 from connectors.ingest import StreamResult, run_stream
+from connectors.klaviyo.source import stream as klaviyo_stream
 from connectors.shopify.source import (
     checkouts_stream,
     customers_stream,
@@ -54,6 +58,8 @@ WINDOWED: dict[tuple[str, str], WindowedFactory] = {
     ("shopify", "orders"): orders_stream,
     ("shopify", "checkouts"): checkouts_stream,
     ("shopify", "products"): products_stream,
+    ("klaviyo", "profiles"): partial(klaviyo_stream, "profiles"),
+    ("klaviyo", "events"): partial(klaviyo_stream, "events"),
 }
 
 
