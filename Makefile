@@ -14,7 +14,7 @@ install: $(VENV)/.installed
 
 $(VENV)/.installed: pyproject.toml requirements.lock
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check -c requirements.lock -e ".[dev]"
+	$(PY) -m pip install --quiet --disable-pip-version-check -c requirements.lock -e ".[dev,celery]"
 	@touch $@
 
 ## manifest: parse the dbt project (no database needed) so Dagster can load it
@@ -62,7 +62,6 @@ format: install
 
 ## bench-celery: the daily job with 1 and then 2 Celery workers on one world (PEOPLE, default 1000)
 bench-celery: manifest
-	$(PY) -m pip install --quiet --disable-pip-version-check -c requirements.lock -e ".[dev,celery]"
 	$(PY) benchmarks/celery_workers.py --people $(PEOPLE)
 
 ## bench: every benchmark at 100k and 1M people into benchmarks/RESULTS.md (hours; SIZES="100000" for less)
