@@ -12,7 +12,15 @@
   into people, consent and suppressions are rebuilt, and the new-leads list
   and the lead subscriptions are synced, so a lead hears from us within the hour;
 - `weekly_reconcile`: every sync with `reconcile: true`, re-reading each
-  destination's membership and repairing drift (someone edited it by hand).
+  destination's membership and repairing drift (someone edited it by hand);
+- `dbt_unit_tests`: dbt's unit tests, each an asset check on the model it tests,
+  and nothing else (no asset is materialized): an ad-hoc check of the code.
+
+dbt's unit tests are taken out of every job that builds models (UNIT_TESTS
+below): a job's selection includes the checks of the assets it selects, and
+the unit tests would bring back to each run what the production build excludes
+(assets.BUILD_ARGS): they test the SQL on fixed rows, which changes with the
+code, not with the day's data, and CI runs them on every change.
 """
 
 from __future__ import annotations
@@ -23,6 +31,7 @@ from dagster_dbt import build_dbt_asset_selection
 from orchestration.defs.activation.declarations import load_declarations
 from orchestration.defs.dbt.assets import omnihub_dbt_models
 from orchestration.defs.dbt.project import dbt_project
+from orchestration.defs.dbt.unit_tests import dbt_unit_test_checks
 
 RAW = AssetSelection.key_prefixes(["raw"])
 SYNCS = AssetSelection.key_prefixes(["syncs"])
@@ -30,6 +39,7 @@ REPORTS = AssetSelection.key_prefixes(["reports"])
 BACKFILL = AssetSelection.key_prefixes(["backfill"])
 PYTHON_PREP = AssetSelection.key_prefixes(["identity"], ["privacy"])
 DBT = AssetSelection.assets(omnihub_dbt_models)
+UNIT_TESTS = AssetSelection.checks(dbt_unit_test_checks)
 
 # The cart path: new carts and orders land, staging and the catalog follow, the
 # cart audiences are rebuilt and synced. Everything else stays as the daily run left it.
@@ -65,7 +75,7 @@ daily = define_asset_job(
     "daily",
     # everything but the month-by-month backfills (orchestration/defs/ingest/backfill.py),
     # which a person launches over the months they need
-    selection=AssetSelection.all() - BACKFILL,
+    selection=AssetSelection.all() - BACKFILL - UNIT_TESTS,
     description="Ingest every platform, dbt build (models + tests), then sync every audience "
     "and render the report. A platform that fails is reported and does not stop the others.",
 )
@@ -73,7 +83,9 @@ ingest = define_asset_job(
     "ingest", selection=RAW | PYTHON_PREP, description="Every raw stream, then phones and erasures."
 )
 transform = define_asset_job(
-    "transform", selection=DBT, description="dbt build: models, data tests and unit tests."
+    "transform",
+    selection=DBT - UNIT_TESTS,
+    description="dbt build: models and data tests (the unit tests: job dbt_unit_tests).",
 )
 activate = define_asset_job(
     "activate", selection=SYNCS, description="Every sync, from the audiences as they are now."
@@ -81,17 +93,23 @@ activate = define_asset_job(
 report = define_asset_job("report", selection=REPORTS, description="The marketing report.")
 intraday_carts = define_asset_job(
     "intraday_carts",
-    selection=AssetSelection.assets(*[AssetKey(["raw", "shopify", s]) for s in CART_STREAMS])
-    | build_dbt_asset_selection([omnihub_dbt_models], dbt_select=CART_MODELS)
-    | AssetSelection.assets(*_sync_keys(CART_AUDIENCES)),
+    selection=(
+        AssetSelection.assets(*[AssetKey(["raw", "shopify", s]) for s in CART_STREAMS])
+        | build_dbt_asset_selection([omnihub_dbt_models], dbt_select=CART_MODELS)
+        | AssetSelection.assets(*_sync_keys(CART_AUDIENCES))
+    )
+    - UNIT_TESTS,
     description="The time-sensitive path: abandoned checkouts -> cart abandoners -> their syncs.",
 )
 hourly_leads = define_asset_job(
     "hourly_leads",
-    selection=AssetSelection.assets(*[AssetKey(["raw", p, s]) for p, s in LEAD_STREAMS])
-    | PYTHON_PREP
-    | build_dbt_asset_selection([omnihub_dbt_models], dbt_select=LEAD_MODELS)
-    | AssetSelection.assets(*_sync_keys(LEAD_AUDIENCES)),
+    selection=(
+        AssetSelection.assets(*[AssetKey(["raw", p, s]) for p, s in LEAD_STREAMS])
+        | PYTHON_PREP
+        | build_dbt_asset_selection([omnihub_dbt_models], dbt_select=LEAD_MODELS)
+        | AssetSelection.assets(*_sync_keys(LEAD_AUDIENCES))
+    )
+    - UNIT_TESTS,
     description="Social leads to email within the hour: Meta leads -> identity, consent -> "
     "the new-leads list and the subscriptions of the forms that captured consent.",
 )
@@ -105,5 +123,23 @@ weekly_reconcile = define_asset_job(
     "added there by hand), then sends what changed.",
 )
 
-JOBS = [daily, ingest, transform, activate, report, intraday_carts, hourly_leads, weekly_reconcile]
+unit_tests = define_asset_job(
+    "dbt_unit_tests",
+    selection=UNIT_TESTS,
+    description="Every dbt unit test, each an asset check on the model it tests: the SQL's "
+    "logic on fixed rows, against the warehouse (the models' parents must have been built "
+    "there). Not in the daily run: it tests the code, not the day's data.",
+)
+
+JOBS = [
+    daily,
+    ingest,
+    transform,
+    activate,
+    report,
+    intraday_carts,
+    hourly_leads,
+    weekly_reconcile,
+    unit_tests,
+]
 defs = Definitions(jobs=JOBS)

@@ -6,6 +6,8 @@ import json
 import os
 from pathlib import Path
 
+from dagster import AssetCheckKey
+
 from orchestration.definitions import defs
 
 
@@ -52,6 +54,38 @@ def test_dbt_tests_are_blocking_checks_unless_severity_warn() -> None:
         assert graph.get_check_spec(check).blocking == (check.name not in warn_only), check
 
 
+def test_dbt_unit_tests_are_checks_on_their_models_run_by_their_own_job_only() -> None:
+    """Each unit test of the manifest is a non-blocking check, named after it, on
+    the asset dagster-dbt made of the model it tests; the `dbt_unit_tests` job
+    runs them and materializes nothing; no job that builds models runs them."""
+    from orchestration.defs.dbt.project import dbt_project
+
+    manifest = json.loads(dbt_project.manifest_path.read_text())
+    graph = defs.resolve_asset_graph()
+    asset_of = {
+        graph.get(key).metadata.get("dagster_dbt/unique_id"): key
+        for key in graph.get_all_asset_keys()
+    }
+    unit_tests = {
+        AssetCheckKey(asset_of[node["depends_on"]["nodes"][0]], node["name"]): node
+        for node in manifest["unit_tests"].values()
+    }
+    assert len(unit_tests) == len(manifest["unit_tests"]) >= 70
+    assert set(unit_tests) <= set(graph.asset_check_keys)
+    for key, node in unit_tests.items():
+        spec = graph.get_check_spec(key)
+        assert not spec.blocking, key
+        assert (node.get("description") or "").strip() in (spec.description or ""), key
+        assert "after a build" in (spec.description or ""), key
+
+    job = defs.resolve_job_def("dbt_unit_tests")
+    assert set(job.asset_layer.asset_graph.asset_check_keys) == set(unit_tests)
+    assert not job.asset_layer.selected_asset_keys
+    for name in ("daily", "transform", "intraday_carts", "hourly_leads"):
+        checks = set(defs.resolve_job_def(name).asset_layer.asset_graph.asset_check_keys)
+        assert checks and not checks & set(unit_tests), name
+
+
 def test_an_ingest_failure_blocks_nothing() -> None:
     """A platform that fails reports it on its own check; the day runs on."""
     graph = defs.resolve_asset_graph()
@@ -63,6 +97,7 @@ def test_an_ingest_failure_blocks_nothing() -> None:
 def test_jobs_and_schedules() -> None:
     names = {job.name for job in defs.resolve_all_job_defs()}
     assert {"daily", "ingest", "transform", "activate", "report", "intraday_carts"} <= names
+    assert "dbt_unit_tests" in names
     carts = defs.resolve_job_def("intraday_carts").asset_layer.selected_asset_keys
     paths = {"/".join(k.path) for k in carts}
     assert "raw/shopify/checkouts" in paths and "marts/audiences/cart_abandoners" in paths
