@@ -41,17 +41,13 @@ PG_ADMIN = os.environ.get(
 
 
 def _broker() -> str:
-    from orchestration.executor import CelerySettings
-    from orchestration.workers import broker_reachable
+    from orchestration.workers import first_reachable_broker
 
     wanted = os.environ.get("OMNIHUB_CELERY_BROKER_URL")
-    problems = []
-    for broker in (wanted,) if wanted else BROKERS:
-        problem = broker_reachable(CelerySettings.from_env({"OMNIHUB_CELERY_BROKER_URL": broker}))
-        if problem is None:
-            return broker
-        problems.append(problem)
-    raise SystemExit("no Celery broker: " + "; ".join(problems))
+    broker, problems = first_reachable_broker((wanted,) if wanted else BROKERS)
+    if broker is None:
+        raise SystemExit("no Celery broker: " + "; ".join(problems))
+    return broker
 
 
 @contextmanager

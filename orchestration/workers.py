@@ -67,6 +67,17 @@ def broker_reachable(settings: CelerySettings, timeout_s: float = 3.0) -> str | 
     return None
 
 
+def first_reachable_broker(candidates: Sequence[str]) -> tuple[str | None, list[str]]:
+    """The first of `candidates` whose broker answers, and why each before it did not."""
+    problems: list[str] = []
+    for broker in candidates:
+        problem = broker_reachable(CelerySettings.from_env({"OMNIHUB_CELERY_BROKER_URL": broker}))
+        if problem is None:
+            return broker, problems
+        problems.append(problem)
+    return None, problems
+
+
 def wait_until_ready(settings: CelerySettings, names: Sequence[str], timeout_s: float) -> None:
     """Block until every named worker answers a ping over the broker."""
     from orchestration.celery_app import make_worker_app

@@ -37,17 +37,13 @@ BROKERS = ("pyamqp://guest:guest@127.0.0.1:5672//", "redis://127.0.0.1:6379/11")
 def _broker_or_skip() -> str:
     if importlib.util.find_spec("dagster_celery") is None:
         pytest.skip("dagster-celery is not installed (make test-scale installs the celery extra)")
-    from orchestration.executor import CelerySettings
-    from orchestration.workers import broker_reachable
+    from orchestration.workers import first_reachable_broker
 
     wanted = os.environ.get("OMNIHUB_TEST_CELERY_BROKER_URL")
-    problems = []
-    for broker in (wanted,) if wanted else BROKERS:
-        problem = broker_reachable(CelerySettings.from_env({"OMNIHUB_CELERY_BROKER_URL": broker}))
-        if problem is None:
-            return broker
-        problems.append(problem)
-    pytest.skip("no Celery broker: " + "; ".join(problems))
+    broker, problems = first_reachable_broker((wanted,) if wanted else BROKERS)
+    if broker is None:
+        pytest.skip("no Celery broker: " + "; ".join(problems))
+    return broker
 
 
 @contextmanager
