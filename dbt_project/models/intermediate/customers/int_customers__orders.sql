@@ -32,32 +32,38 @@ square_returns as (
 
 ),
 
+completed_returns_of_other_orders as (
+
+    -- returns in store that name no Square order: their reference is an online order
+    select square_order_id, reference_id, returned_amount
+    from square_returns
+    where source_order_id is null
+        and order_state = 'COMPLETED'
+
+),
+
 online_orders_returned_in_store as (
 
     -- the order named by its name, or else by its id: two equi-joins (a join
     -- on `in (name, id)` is a nested loop over every return and order)
     select
         shopify_orders.shopify_order_id,
-        square_returns.square_order_id,
-        square_returns.returned_amount
-    from square_returns
+        returns.square_order_id,
+        returns.returned_amount
+    from completed_returns_of_other_orders as returns
     inner join shopify_orders
-        on square_returns.reference_id = shopify_orders.order_name
-    where square_returns.source_order_id is null
-        and square_returns.order_state = 'COMPLETED'
+        on returns.reference_id = shopify_orders.order_name
 
     union all
 
     select
         shopify_orders.shopify_order_id,
-        square_returns.square_order_id,
-        square_returns.returned_amount
-    from square_returns
+        returns.square_order_id,
+        returns.returned_amount
+    from completed_returns_of_other_orders as returns
     inner join shopify_orders
-        on square_returns.reference_id = shopify_orders.shopify_order_id
-    where square_returns.source_order_id is null
-        and square_returns.order_state = 'COMPLETED'
-        and (shopify_orders.order_name is null or shopify_orders.order_name <> square_returns.reference_id)
+        on returns.reference_id = shopify_orders.shopify_order_id
+    where shopify_orders.order_name is null or shopify_orders.order_name <> returns.reference_id
 
 ),
 

@@ -67,32 +67,6 @@ returned_in_store as (
 
 ),
 
-order_links as (
-
-    select
-        record_key,
-        'square' as platform,
-        'shopify_order' as identifier_type,
-        shopify_order_id as identifier_value,
-        'online_order_returned_in_store' as rule,
-        'returned online order ' || shopify_order_id || ' in store (Square order '
-        || square_order_id || ')' as evidence
-    from returned_in_store
-
-    union all
-
-    select
-        shopify_record_key,
-        'shopify',
-        'shopify_order',
-        shopify_order_id,
-        'online_order_returned_in_store',
-        'placed online order ' || shopify_order_id || ', returned in store (Square order '
-        || square_order_id || ')'
-    from returned_in_store
-
-),
-
 cited_orders as (
 
     select distinct
@@ -113,16 +87,46 @@ cited_orders as (
 
 ),
 
-ticket_links as (
+order_citations as (
+
+    -- an online order named by another platform's record: that record and the
+    -- order's owner each carry it, with the evidence as each side would say it
+    select
+        record_key,
+        'square' as platform,
+        shopify_record_key,
+        shopify_order_id,
+        'online_order_returned_in_store' as rule,
+        'returned online order ' || shopify_order_id || ' in store (Square order '
+        || square_order_id || ')' as record_evidence,
+        'placed online order ' || shopify_order_id || ', returned in store (Square order '
+        || square_order_id || ')' as owner_evidence
+    from returned_in_store
+
+    union all
 
     select
         record_key,
-        'zendesk' as platform,
+        'zendesk',
+        shopify_record_key,
+        shopify_order_id,
+        'order_cited_in_ticket',
+        'named online order ' || shopify_order_id || ' in ticket ' || zendesk_ticket_id,
+        'placed online order ' || shopify_order_id || ', named in Zendesk ticket ' || zendesk_ticket_id
+    from cited_orders
+
+),
+
+order_links as (
+
+    select
+        record_key,
+        platform,
         'shopify_order' as identifier_type,
         shopify_order_id as identifier_value,
-        'order_cited_in_ticket' as rule,
-        'named online order ' || shopify_order_id || ' in ticket ' || zendesk_ticket_id as evidence
-    from cited_orders
+        rule,
+        record_evidence as evidence
+    from order_citations
 
     union all
 
@@ -131,14 +135,12 @@ ticket_links as (
         'shopify',
         'shopify_order',
         shopify_order_id,
-        'order_cited_in_ticket',
-        'placed online order ' || shopify_order_id || ', named in Zendesk ticket ' || zendesk_ticket_id
-    from cited_orders
+        rule,
+        owner_evidence
+    from order_citations
 
 )
 
 select * from fuzzy_emails
 union all
 select * from order_links
-union all
-select * from ticket_links
