@@ -154,16 +154,24 @@ class Warehouse:
             yield
             return
         lock = _file_lock(self.duckdb_path)
+        with self._holding(
+            lock,
+            f"The DuckDB warehouse {self.duckdb_path} stayed busy for "
+            f"{self.lock_timeout_s:.0f}s (another omnihub run or dbt build holds "
+            f"{lock.lock_file}). Let that run finish, or raise "
+            "OMNIHUB_WAREHOUSE_LOCK_TIMEOUT_S; if no omnihub process is running, "
+            "the lock file is stale and can be deleted.",
+        ):
+            yield
+
+    @contextmanager
+    def _holding(self, lock: FileLock, busy: str) -> Iterator[None]:
+        """Hold a file lock for the block, waiting up to the lock timeout, then
+        raising WarehouseBusy(busy)."""
         try:
             lock.acquire(timeout=self.lock_timeout_s)
         except Timeout as exc:
-            raise WarehouseBusy(
-                f"The DuckDB warehouse {self.duckdb_path} stayed busy for "
-                f"{self.lock_timeout_s:.0f}s (another omnihub run or dbt build holds "
-                f"{lock.lock_file}). Let that run finish, or raise "
-                "OMNIHUB_WAREHOUSE_LOCK_TIMEOUT_S; if no omnihub process is running, "
-                "the lock file is stale and can be deleted."
-            ) from exc
+            raise WarehouseBusy(busy) from exc
         try:
             yield
         finally:
@@ -185,17 +193,12 @@ class Warehouse:
         if self.kind == "duckdb":
             slug = re.sub(r"[^A-Za-z0-9_.-]+", "_", name)
             lock = _file_lock(self.duckdb_path.with_name(f"{self.duckdb_path.name}.{slug}"))
-            try:
-                lock.acquire(timeout=self.lock_timeout_s)
-            except Timeout as exc:
-                raise WarehouseBusy(
-                    f"{name} stayed held for {self.lock_timeout_s:.0f}s (another omnihub "
-                    f"run holds {lock.lock_file})"
-                ) from exc
-            try:
+            with self._holding(
+                lock,
+                f"{name} stayed held for {self.lock_timeout_s:.0f}s (another omnihub "
+                f"run holds {lock.lock_file})",
+            ):
                 yield
-            finally:
-                lock.release()
             return
         if getattr(self._local, "advisory", None) is None:
             self._local.advisory = {}
