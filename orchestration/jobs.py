@@ -16,7 +16,7 @@
 - `dbt_unit_tests`: dbt's unit tests, each an asset check on the model it tests,
   and nothing else (no asset is materialized): an ad-hoc check of the code.
 
-dbt's unit tests are taken out of every job that builds models (UNIT_TESTS
+dbt's unit tests are taken out of every job that builds models (_building_job
 below): a job's selection includes the checks of the assets it selects, and
 the unit tests would bring back to each run what the production build excludes
 (assets.BUILD_ARGS): they test the SQL on fixed rows, which changes with the
@@ -24,6 +24,8 @@ code, not with the day's data, and CI runs them on every change.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 from dagster import AssetKey, AssetSelection, Definitions, define_asset_job
 from dagster_dbt import build_dbt_asset_selection
@@ -71,45 +73,45 @@ def _sync_keys(models: tuple[str, ...] | None = None) -> list[AssetKey]:
     ]
 
 
-daily = define_asset_job(
+def _building_job(name: str, selection: AssetSelection, **kwargs: Any):
+    """A job over `selection`, without the dbt unit tests its models would bring
+    along as their checks (see the module docstring)."""
+    return define_asset_job(name, selection=selection - UNIT_TESTS, **kwargs)
+
+
+daily = _building_job(
     "daily",
     # everything but the month-by-month backfills (orchestration/defs/ingest/backfill.py),
     # which a person launches over the months they need
-    selection=AssetSelection.all() - BACKFILL - UNIT_TESTS,
+    selection=AssetSelection.all() - BACKFILL,
     description="Ingest every platform, dbt build (models + tests), then sync every audience "
     "and render the report. A platform that fails is reported and does not stop the others.",
 )
 ingest = define_asset_job(
     "ingest", selection=RAW | PYTHON_PREP, description="Every raw stream, then phones and erasures."
 )
-transform = define_asset_job(
+transform = _building_job(
     "transform",
-    selection=DBT - UNIT_TESTS,
+    selection=DBT,
     description="dbt build: models and data tests (the unit tests: job dbt_unit_tests).",
 )
 activate = define_asset_job(
     "activate", selection=SYNCS, description="Every sync, from the audiences as they are now."
 )
 report = define_asset_job("report", selection=REPORTS, description="The marketing report.")
-intraday_carts = define_asset_job(
+intraday_carts = _building_job(
     "intraday_carts",
-    selection=(
-        AssetSelection.assets(*[AssetKey(["raw", "shopify", s]) for s in CART_STREAMS])
-        | build_dbt_asset_selection([omnihub_dbt_models], dbt_select=CART_MODELS)
-        | AssetSelection.assets(*_sync_keys(CART_AUDIENCES))
-    )
-    - UNIT_TESTS,
+    selection=AssetSelection.assets(*[AssetKey(["raw", "shopify", s]) for s in CART_STREAMS])
+    | build_dbt_asset_selection([omnihub_dbt_models], dbt_select=CART_MODELS)
+    | AssetSelection.assets(*_sync_keys(CART_AUDIENCES)),
     description="The time-sensitive path: abandoned checkouts -> cart abandoners -> their syncs.",
 )
-hourly_leads = define_asset_job(
+hourly_leads = _building_job(
     "hourly_leads",
-    selection=(
-        AssetSelection.assets(*[AssetKey(["raw", p, s]) for p, s in LEAD_STREAMS])
-        | PYTHON_PREP
-        | build_dbt_asset_selection([omnihub_dbt_models], dbt_select=LEAD_MODELS)
-        | AssetSelection.assets(*_sync_keys(LEAD_AUDIENCES))
-    )
-    - UNIT_TESTS,
+    selection=AssetSelection.assets(*[AssetKey(["raw", p, s]) for p, s in LEAD_STREAMS])
+    | PYTHON_PREP
+    | build_dbt_asset_selection([omnihub_dbt_models], dbt_select=LEAD_MODELS)
+    | AssetSelection.assets(*_sync_keys(LEAD_AUDIENCES)),
     description="Social leads to email within the hour: Meta leads -> identity, consent -> "
     "the new-leads list and the subscriptions of the forms that captured consent.",
 )

@@ -25,9 +25,8 @@ def omnihub_dbt_models(
 
     dbt's unit tests are left out (BUILD_ARGS): they check the SQL's logic on
     fixed rows, not the day's data, so they belong to CI (`make test` runs them,
-    every `dbt build` of the integration tests), not to each production run,
-    where 71 of them cost about as much as the day's incremental models. They
-    are asset checks of their own, run on demand (unit_tests.py, job
+    in every `dbt build` of the integration tests), not to each production run.
+    They are asset checks of their own, run on demand (unit_tests.py, job
     `dbt_unit_tests`)."""
     with warehouse.dbt_environment():
         yield from dbt.cli(list(BUILD_ARGS), context=context).stream()

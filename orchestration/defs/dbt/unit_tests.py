@@ -244,8 +244,7 @@ def dbt_unit_test_checks(
     these checks out of their selections, which would otherwise include them as
     checks of the models they select): unit tests check the SQL's logic on fixed
     rows, which changes with the code, not with the day's data; the production
-    build excludes them (assets.BUILD_ARGS: together they cost about as much as
-    the day's incremental models) and CI runs them on every change. Non-blocking
+    build excludes them (assets.BUILD_ARGS) and CI runs them on every change. Non-blocking
     for the same reason: a unit test that fails says the code is wrong, not that
     today's rows are, and is fixed by a change, not by holding back the syncs.
     (Materializing a model from the UI may run its checks, these among them:
