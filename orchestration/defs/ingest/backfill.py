@@ -31,7 +31,6 @@ from dagster import (
     AssetsDefinition,
     Definitions,
     MaterializeResult,
-    MetadataValue,
     MonthlyPartitionsDefinition,
     asset,
 )
@@ -45,7 +44,7 @@ from connectors.shopify.source import (
     orders_stream,
     products_stream,
 )
-from orchestration.defs.ingest.factory import IngestConfig
+from orchestration.defs.ingest.factory import IngestConfig, stream_metadata
 from orchestration.resources import WarehouseResource
 
 # Far enough back for any shop's history; a month with nothing in it costs one call.
@@ -102,12 +101,7 @@ def backfill_asset(platform: str, stream: str, build: WindowedFactory) -> Assets
             metadata={
                 "window_start": window.start.isoformat(),
                 "window_end": window.end.isoformat(),
-                "rows_landed": result.rows_landed,
-                "pages": result.pages,
-                "quarantined": result.quarantined,
-                "retries": result.retries,
-                "cursor_after": MetadataValue.json(result.cursor_after or {}),
-                "duration_s": round(result.duration_s, 3),
+                **stream_metadata(result),
             }
         )
 

@@ -49,6 +49,22 @@ class IngestConfig(Config):
     appended; staging keeps the latest version per id, so nothing doubles)."""
 
 
+def stream_metadata(result: StreamResult) -> dict[str, Any]:
+    """What a stream's materialization shows of its run: what landed, the retries
+    and waits it took, and the cursor before and after."""
+    return {
+        "rows_landed": result.rows_landed,
+        "pages": result.pages,
+        "quarantined": result.quarantined,
+        "deleted": result.deleted,
+        "retries": result.retries,
+        "rate_limit_waits": result.rate_limit_waits,
+        "cursor_before": MetadataValue.json(result.cursor_before or {}),
+        "cursor_after": MetadataValue.json(result.cursor_after or {}),
+        "duration_s": round(result.duration_s, 3),
+    }
+
+
 def stream_asset(
     platform: str,
     stream: str,
@@ -113,15 +129,7 @@ def stream_asset(
         return MaterializeResult(
             metadata={
                 "status": "completed" if failure is None else "incomplete",
-                "rows_landed": result.rows_landed,
-                "pages": result.pages,
-                "quarantined": result.quarantined,
-                "deleted": result.deleted,
-                "retries": result.retries,
-                "rate_limit_waits": result.rate_limit_waits,
-                "cursor_before": MetadataValue.json(result.cursor_before or {}),
-                "cursor_after": MetadataValue.json(result.cursor_after or {}),
-                "duration_s": round(result.duration_s, 3),
+                **stream_metadata(result),
                 "warehouse": warehouse.get().describe(),
                 **({"error": failure} if failure else {}),
             },
