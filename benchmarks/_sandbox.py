@@ -28,12 +28,19 @@ PLATFORM_STREAMS = {
 UNLIMITED = {"capacity": 1e9, "per_second": 1e9}
 
 
+def world_path(people: int, seed: int) -> Path:
+    """Where the cached world of this size and seed lives: a new generator version
+    is a new world, so a cache never outlives the code that made it."""
+    from sandbox.world.generate import GENERATOR_VERSION
+
+    return ROOT / "data" / "bench" / f"world-{people}-{seed}-v{GENERATOR_VERSION}"
+
+
 def world_for(people: int, seed: int) -> Path:
     """A world of `people` people, generated once and kept under data/bench/."""
     from sandbox.world import generate
-    from sandbox.world.generate import GENERATOR_VERSION
 
-    world = ROOT / "data" / "bench" / f"world-{people}-{seed}-v{GENERATOR_VERSION}"
+    world = world_path(people, seed)
     if not (world / "world.sqlite").exists():
         print(f"generating a world of {people:,} people (seed {seed}) ...", flush=True)
         generate(world, people=people, seed=seed)

@@ -1,7 +1,10 @@
 """Time and peak memory to generate sandbox worlds of several sizes.
 
 Each size runs in its own child process, so one size's memory cannot inflate
-another's figure. Usage:
+another's figure. A world generated here is kept as the benchmarks' cached
+world for its size and seed (data/bench/, see `_sandbox.world_for`) when that
+is not there yet, so `make bench` generates each world once, not twice.
+Usage:
 
     .venv/bin/python benchmarks/generate_world.py --people 1000 100000 1000000
 """
@@ -11,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -39,6 +43,18 @@ def _child(people: int, seed: int, out: Path) -> None:
             }
         )
     )
+
+
+def _keep_as_cache(world: Path, people: int, seed: int) -> None:
+    """Move the timed world into the benchmarks' cache if it has none for this size."""
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from _sandbox import world_path
+
+    cached = world_path(people, seed)
+    if not (cached / "world.sqlite").exists():
+        shutil.rmtree(cached, ignore_errors=True)
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        shutil.move(world, cached)
 
 
 def main() -> None:
@@ -74,6 +90,7 @@ def main() -> None:
                 capture_output=True,
                 text=True,
             )
+            _keep_as_cache(Path(tmp) / "world", people, args.seed)
         r = json.loads(out.stdout.strip().splitlines()[-1])
         rate = r["records"] / r["seconds"] if r["seconds"] else float("inf")
         print(

@@ -10,7 +10,9 @@ The file records when, on which commit and on what machine (cores, memory,
 load before the run) it was measured: a benchmark on a busy machine is a
 different figure, and the load tells the reader which one they are looking at.
 RESULTS.md is rewritten after every benchmark, so a long run interrupted at
-hour three keeps what it measured.
+hour three keeps what it measured. A run of some benchmarks (`--only`, or one
+size) replaces their sections and keeps the others, each section saying when
+and on which commit it was measured, so the suite can be run in parts.
 """
 
 from __future__ import annotations
@@ -105,16 +107,30 @@ def commit() -> str:
     return (done.stdout.strip() or "unknown") + (" (uncommitted changes)" if dirty.stdout else "")
 
 
-def write(sections: list[str], started: datetime) -> None:
+def earlier_sections() -> dict[str, str]:
+    """The sections RESULTS.md holds now, by benchmark name ("## <name>: ...")."""
+    if not RESULTS.exists():
+        return {}
+    sections: dict[str, str] = {}
+    for block in RESULTS.read_text().split("\n## ")[1:]:
+        name = block.split(":", 1)[0]
+        sections[name] = "## " + block.rstrip("\n") + "\n"
+    return sections
+
+
+def write(sections: dict[str, str], order: list[str]) -> None:
     header = [
         "# Benchmark results",
         "",
-        f"Measured {started:%Y-%m-%d %H:%M} UTC on commit {commit()}; {machine()}.",
+        f"Machine: {machine()}.",
         "Written by `make bench` (`benchmarks/suite.py`); each section shows the command"
-        " that printed it, the machine's load average before it started, and its output.",
+        " that printed it, when and on which commit it ran, the machine's load average"
+        " before it started, and its output.",
         "",
     ]
-    RESULTS.write_text("\n".join(header + sections) + "\n")
+    ordered = [sections[name] for name in order if name in sections]
+    ordered += [text for name, text in sections.items() if name not in order]
+    RESULTS.write_text("\n".join(header + ordered))
 
 
 def run(bench: Bench) -> str:
@@ -138,7 +154,8 @@ def run(bench: Bench) -> str:
         [
             f"## {bench.name}: {bench.what}",
             "",
-            f"`{shown}` — {wall:,.0f} s wall, load average {load:.2f} before{verdict}",
+            f"`{shown}` — measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {commit()},"
+            f" {wall:,.0f} s wall, load average {load:.2f} before{verdict}",
             "",
             "```",
             *lines[-80:],
@@ -155,13 +172,14 @@ def main() -> None:
         "--only", nargs="+", help="benchmark kinds to run (world, ingest, identity, ...)"
     )
     args = parser.parse_args()
-    started = datetime.now(UTC)
-    sections: list[str] = []
+    sections = earlier_sections()
+    # the order of a full run at both sizes, whatever part of it runs now
+    order = [bench.name for bench in plan([100_000, 1_000_000])]
     for bench in plan(sorted(args.sizes)):
         if args.only and bench.name.split(" ")[0] not in args.only:
             continue
-        sections.append(run(bench))
-        write(sections, started)
+        sections[bench.name] = run(bench)
+        write(sections, order)
     print(f"\nwrote {RESULTS.relative_to(ROOT)}")
 
 
