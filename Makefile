@@ -67,7 +67,7 @@ bench-celery: manifest
 ## bench: every benchmark at 100k and 1M people into benchmarks/RESULTS.md (hours; SIZES="100000" for less)
 SIZES ?= 100000 1000000
 bench: manifest
-	$(PY) -m pip install --quiet --disable-pip-version-check -c requirements.lock -e ".[dev,bench]"
+	$(PY) -m pip install --quiet --disable-pip-version-check -c requirements.lock -e ".[dev,bench,spark,celery]"
 	$(PY) benchmarks/suite.py --sizes $(SIZES)
 
 clean:

@@ -147,11 +147,12 @@ def _run_dbt(
 ) -> dict[str, float]:
     dbt = Path(sys.executable).with_name("dbt")
     project = ROOT / "dbt_project"
+    # the caller's env comes last: the Spark build names its own target
     full_env = {
         **os.environ,
-        **(env or {}),
         **warehouse.dbt_env(),
         "OMNIHUB_DBT_TARGET": warehouse.dbt_target(),
+        **(env or {}),
     }
     started = time.perf_counter()
     done = subprocess.run(

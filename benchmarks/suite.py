@@ -79,6 +79,21 @@ def plan(sizes: list[int]) -> list[Bench]:
                     ("normalization_agreement.py", "--people", n),
                 )
             )
+    benches += [
+        # Spark and Celery are measured on the 1k world the scale tests use: on
+        # one 2-core machine the question is what the same project costs there,
+        # next to DuckDB and PostgreSQL on the same world, not Spark at 1M
+        Bench(
+            "engines 1k",
+            "full dbt build and daily run on DuckDB, PostgreSQL and Spark, one world",
+            ("build.py", "--people", "1000", "--targets", "duckdb", "postgres", "spark"),
+        ),
+        Bench(
+            "celery 1k",
+            "the daily job on 1 and on 2 Celery workers, one world",
+            ("celery_workers.py", "--people", "1000"),
+        ),
+    ]
     benches.append(
         Bench(
             "sync",
