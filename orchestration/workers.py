@@ -144,6 +144,24 @@ def running_workers(
             log.close()
 
 
+def run_job(
+    name: str, instance: DagsterInstance, run_config: Mapping[str, Any] | None = None
+) -> JobExecutionResult:
+    """Run a job of the code location the way a run launcher's run worker does:
+    rebuilt from its module, so the executor (Celery when OMNIHUB_EXECUTOR=celery)
+    can hand each step to a worker that rebuilds it too. `execute_in_process`
+    cannot: it always runs every step in the calling process."""
+    repository = ReconstructableRepository.for_module(
+        "orchestration.definitions", "defs", working_directory=str(PROJECT_ROOT)
+    )
+    return execute_job(
+        repository.get_reconstructable_job(name),
+        instance=instance,
+        run_config=dict(run_config or {}),
+        raise_on_error=False,
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=2, help="worker processes (default 2)")
@@ -168,21 +186,3 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 if __name__ == "__main__":
     raise SystemExit(main())
-
-
-def run_job(
-    name: str, instance: DagsterInstance, run_config: Mapping[str, Any] | None = None
-) -> JobExecutionResult:
-    """Run a job of the code location the way a run launcher's run worker does:
-    rebuilt from its module, so the executor (Celery when OMNIHUB_EXECUTOR=celery)
-    can hand each step to a worker that rebuilds it too. `execute_in_process`
-    cannot: it always runs every step in the calling process."""
-    repository = ReconstructableRepository.for_module(
-        "orchestration.definitions", "defs", working_directory=str(PROJECT_ROOT)
-    )
-    return execute_job(
-        repository.get_reconstructable_job(name),
-        instance=instance,
-        run_config=dict(run_config or {}),
-        raise_on_error=False,
-    )
