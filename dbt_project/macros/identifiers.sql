@@ -93,11 +93,11 @@
 {#- A postal code as one key: upper case, letters and digits only; a US ZIP+4
     keeps its five-digit ZIP. -#}
 {% macro normalize_postal_code(expression, country_expression) -%}
+    {%- set cleaned = regex_replace_all("upper(trim(" ~ expression ~ "))", "[^A-Z0-9]", "") -%}
     nullif(
         case
-            when upper({{ country_expression }}) = 'US'
-                then substr({{ regex_replace_all("upper(trim(" ~ expression ~ "))", "[^A-Z0-9]", "") }}, 1, 5)
-            else {{ regex_replace_all("upper(trim(" ~ expression ~ "))", "[^A-Z0-9]", "") }}
+            when upper({{ country_expression }}) = 'US' then substr({{ cleaned }}, 1, 5)
+            else {{ cleaned }}
         end,
         ''
     )

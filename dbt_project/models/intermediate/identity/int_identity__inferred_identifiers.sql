@@ -67,6 +67,28 @@ returned_in_store as (
 
 ),
 
+order_numbers as (
+
+    -- an order's name (#1042) by its digits, the way a customer types it
+    select
+        shopify_order_id,
+        shopify_customer_id,
+        {{ regex_replace_all('order_name', '[^0-9]', '') }} as order_digits
+    from {{ ref('stg_shopify__orders') }}
+    where shopify_customer_id is not null
+
+),
+
+ticket_order_numbers as (
+
+    select
+        zendesk_ticket_id,
+        {{ regex_replace_all('field_value', '[^0-9]', '') }} as order_digits
+    from {{ ref('stg_zendesk__ticket_fields') }}
+    where field_id = '{{ var("zendesk_order_number_field_id") }}'
+
+),
+
 cited_orders as (
 
     select distinct
@@ -74,16 +96,13 @@ cited_orders as (
         tickets.zendesk_ticket_id,
         orders.shopify_order_id,
         'shopify:customer:' || orders.shopify_customer_id as shopify_record_key
-    from {{ ref('stg_zendesk__ticket_fields') }} as fields
+    from ticket_order_numbers as cited
     inner join {{ ref('stg_zendesk__tickets') }} as tickets
-        on tickets.zendesk_ticket_id = fields.zendesk_ticket_id
-    inner join {{ ref('stg_shopify__orders') }} as orders
-        on {{ regex_replace_all('orders.order_name', '[^0-9]', '') }}
-            = {{ regex_replace_all('fields.field_value', '[^0-9]', '') }}
-    where fields.field_id = '{{ var("zendesk_order_number_field_id") }}'
-        and length({{ regex_replace_all('fields.field_value', '[^0-9]', '') }}) >= 4
+        on tickets.zendesk_ticket_id = cited.zendesk_ticket_id
+    inner join order_numbers as orders
+        on orders.order_digits = cited.order_digits
+    where length(cited.order_digits) >= 4
         and tickets.zendesk_user_id is not null
-        and orders.shopify_customer_id is not null
 
 ),
 
