@@ -152,6 +152,9 @@ def run(bench: Bench) -> str:
     command = [sys.executable, str(ROOT / "benchmarks" / bench.args[0]), *bench.args[1:]]
     shown = " ".join([".venv/bin/python", f"benchmarks/{bench.args[0]}", *bench.args[1:]])
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    # the code measured is the code at the start: a commit made while a long
+    # benchmark runs must not be credited with its figure
+    measured_on, started_at = commit(), datetime.now(UTC)
     print(f"\n== {bench.name}: {shown}", flush=True)
     started = time.perf_counter()
     proc = subprocess.Popen(
@@ -169,7 +172,7 @@ def run(bench: Bench) -> str:
         [
             f"## {bench.name}: {bench.what}",
             "",
-            f"`{shown}` — measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {commit()},"
+            f"`{shown}` — started {started_at:%Y-%m-%d %H:%M} UTC on {measured_on},"
             f" {wall:,.0f} s wall, load average {load:.2f} before{verdict}",
             "",
             "```",
