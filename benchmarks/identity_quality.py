@@ -55,13 +55,12 @@ import argparse
 import sqlite3
 import sys
 import tempfile
-import time
 from collections import Counter, defaultdict
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _sandbox import ingest_all, run_dbt, serve, world_for
+from _sandbox import landed_duckdb, run_dbt, serve, world_for
 
 ENTITY_STREAM = {
     ("shopify", "customer"): "customers",
@@ -250,10 +249,8 @@ def run(people: int, seed: int) -> dict[str, float]:
     emulator = serve(world)
     try:
         with tempfile.TemporaryDirectory() as tmp:
+            _, ingest_s = landed_duckdb(world, emulator.env, Path(tmp) / "omnihub.duckdb")
             warehouse = Warehouse.duckdb(Path(tmp) / "omnihub.duckdb")
-            started = time.perf_counter()
-            ingest_all(emulator.env, warehouse)
-            ingest_s = time.perf_counter() - started
             timings = run_dbt(
                 warehouse,
                 "build",

@@ -21,7 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _sandbox import ingest_all, run_dbt, serve, world_for
+from _sandbox import landed_duckdb, run_dbt, serve, world_for
 
 DEFAULT_COUNTRY = "US"
 
@@ -114,11 +114,12 @@ def main() -> None:
     parser.add_argument("--people", type=int, default=100_000)
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
-    emulator = serve(world_for(args.people, args.seed))
+    world = world_for(args.people, args.seed)
+    emulator = serve(world)
     try:
         with tempfile.TemporaryDirectory() as tmp:
+            landed_duckdb(world, emulator.env, Path(tmp) / "omnihub.duckdb")
             warehouse = Warehouse.duckdb(Path(tmp) / "omnihub.duckdb")
-            ingest_all(emulator.env, warehouse)
             run_dbt(warehouse, "run", "--select", "staging")
             warehouse.dispose()
             conn = duckdb.connect(str(Path(tmp) / "omnihub.duckdb"), read_only=True)

@@ -118,7 +118,12 @@ def commit() -> str:
     done = subprocess.run(
         ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
     )
-    dirty = subprocess.run(["git", "status", "--porcelain"], cwd=ROOT, capture_output=True)
+    # RESULTS.md itself is rewritten by the suite: not a change to the code measured
+    dirty = subprocess.run(
+        ["git", "status", "--porcelain", "--", ".", ":!benchmarks/RESULTS.md"],
+        cwd=ROOT,
+        capture_output=True,
+    )
     return (done.stdout.strip() or "unknown") + (" (uncommitted changes)" if dirty.stdout else "")
 
 
