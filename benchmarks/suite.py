@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import re
 import subprocess
 import sys
 import time
@@ -159,6 +160,13 @@ def write(sections: dict[str, str], order: list[str]) -> None:
     RESULTS.write_text("\n".join(header + ordered))
 
 
+# dbt's own progress lines, which the daily job's dbt step streams to stdout:
+# shown on the console as they come, kept out of RESULTS.md (its summary line,
+# "Finished running ... in ...", stays)
+DBT_NODE_LINE = re.compile(r"^\s*\d+ of \d+ (START|OK|PASS|FAIL|WARN|ERROR|SKIP|NO-OP)\b")
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
 def run(bench: Bench) -> str:
     command = [sys.executable, str(ROOT / "benchmarks" / bench.args[0]), *bench.args[1:]]
     shown = " ".join([".venv/bin/python", f"benchmarks/{bench.args[0]}", *bench.args[1:]])
@@ -175,7 +183,9 @@ def run(bench: Bench) -> str:
     assert proc.stdout is not None
     for line in proc.stdout:
         print(line, end="", flush=True)
-        lines.append(line.rstrip("\n"))
+        plain = ANSI.sub("", line.rstrip("\n"))
+        if plain.strip() and not DBT_NODE_LINE.match(plain):
+            lines.append(plain)
     status = proc.wait()
     wall = time.perf_counter() - started
     verdict = "" if status == 0 else f" — **exited with status {status}**"
