@@ -40,6 +40,17 @@ create index if not exists records_by_created on records (platform, stream, crea
 -- Shopify pages in id order (keyset on the numeric id): without this each page
 -- would scan and sort the whole stream.
 create index if not exists records_by_numeric_id on records (platform, stream, cast(id as integer));
+-- Klaviyo finds the profile an import names by email, phone or external id, as
+-- its own index does: without these every import scans every profile.
+create index if not exists klaviyo_profiles_by_email on records
+    (lower(trim(json_extract(payload, '$.attributes.email'))))
+    where platform = 'klaviyo' and stream = 'profiles';
+create index if not exists klaviyo_profiles_by_phone_number on records
+    (lower(trim(json_extract(payload, '$.attributes.phone_number'))))
+    where platform = 'klaviyo' and stream = 'profiles';
+create index if not exists klaviyo_profiles_by_external_id on records
+    (lower(trim(json_extract(payload, '$.attributes.external_id'))))
+    where platform = 'klaviyo' and stream = 'profiles';
 create table if not exists writes (
     write_id integer primary key autoincrement,
     at text not null,

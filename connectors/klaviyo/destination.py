@@ -11,10 +11,18 @@ the revision):
   module never calls) and removing one changes no subscription.
 - profiles: `POST /api/profile-import` creates or updates one profile and returns
   its id (201 created / 200 updated); attributes absent from the request are left
-  unchanged, `meta.patch_properties.unset` removes custom properties. Chosen over
-  the bulk import job because it answers synchronously with the id and a per-row
-  error, which is what a row's outcome needs; rows that already carry a
+  unchanged, `meta.patch_properties.unset` removes custom properties. Used where
+  a handful of profiles must exist before a list add; rows that already carry a
   `klaviyo_profile_id` and no properties need no import at all.
+- profile properties in bulk: `POST /api/profile-bulk-import-jobs`
+  (bulk_import_profiles: up to 10,000 profiles and 5 MB a job, the same
+  ProfileUpsertQueryResourceObject with `meta.patch_properties`), answered 202
+  with a job polled at `GET /api/profile-bulk-import-jobs/{id}` until `complete`
+  or `cancelled`; the refused profiles at `.../{id}/import-errors` (each with its
+  `original_payload`), the profiles it created or updated at `.../{id}/profiles`
+  (both paged, 100 at most). One call per profile (750/min steady) would take
+  fifteen hours to give a million customers a health score; a job carries a
+  thousand.
 - subscriptions: `POST /api/profile-subscription-bulk-create-jobs` (KlaviyoSubscription,
   the one object that gives consent, and only consent a person gave elsewhere).
 - suppressions: `POST /api/profile-suppression-bulk-create-jobs`, at most 100
@@ -57,6 +65,11 @@ STANDARD_ATTRIBUTES = ("first_name", "last_name", "organization", "title", "loca
 NOT_RESUBSCRIBED = "re-subscription is an explicit, audited action; not done by a sync"
 NOT_UNSUBSCRIBED = "a sync never unsubscribes: that is the person's act, made where they made it"
 PROFILES_PER_SUBSCRIPTION_JOB = 1000
+# bulk_import_profiles takes 10,000 profiles or 5 MB; a thousand keeps what a
+# crash leaves in doubt (sent again: an upsert of the same values) small
+PROFILES_PER_IMPORT_JOB = 1000
+IMPORT_JOB_MAX_BYTES = 4_500_000
+IMPORT_PAGE = 100
 CONSENTED_AT = "consented_at"
 _NO_IDENTITY = "no Klaviyo profile id, email or phone"
 
@@ -342,26 +355,160 @@ class KlaviyoSuppression(KlaviyoDestination):
 
 
 class KlaviyoProfileProperties(KlaviyoDestination):
-    """Fields upserted onto profiles; a removed member has those properties unset."""
+    """Fields upserted onto profiles by bulk import jobs; a removed member has
+    those properties unset the same way."""
 
     def __init__(self, client: HttpClient, spec: SyncSpec) -> None:
-        super().__init__(client, spec, 1)  # profile-import takes one profile a call
+        super().__init__(client, spec, PROFILES_PER_IMPORT_JOB)
 
     def add(self, rows: Sequence[Row]) -> list[Outcome]:
-        return [self._import(row) for row in rows]
+        return self._bulk_import(rows)
 
     def update(self, rows: Sequence[Row]) -> list[Outcome]:
-        return [self._import(row) for row in rows]
+        return self._bulk_import(rows)
 
     def remove(self, members: Sequence[Member]) -> list[Outcome]:
-        out = []
+        out: dict[str, Outcome] = {}
+        rows = []
         for m in members:
             if not m.ref or not self.properties:
-                out.append(Outcome(m.key, True))  # nothing of ours to take away
-                continue
-            outcome = self._import({self.key: m.key, PROFILE_ID: m.ref}, unset=self.properties)
-            out.append(Outcome(m.key, outcome.confirmed, outcome.reason))
+                out[m.key] = Outcome(m.key, True)  # nothing of ours to take away
+            else:
+                rows.append({self.key: m.key, PROFILE_ID: m.ref})
+        for o in self._bulk_import(rows, unset=self.properties):
+            out[o.key] = Outcome(o.key, o.confirmed, o.reason)
+        return [out[m.key] for m in members]
+
+    def _bulk_import(self, rows: Sequence[Row], *, unset: Sequence[str] = ()) -> list[Outcome]:
+        """Every row's outcome, in the rows' order, from as few jobs as fit."""
+        out: dict[int, Outcome] = {}
+        items: list[tuple[int, str, dict[str, Any]]] = []
+        for i, row in enumerate(rows):
+            resource = self._profile(row, unset=unset)
+            if resource is None:
+                out[i] = Outcome(self.key_of(row), False, _NO_IDENTITY, skipped=True)
+            else:
+                items.append((i, self.key_of(row), resource))
+        for job in _import_jobs(items):
+            for i, outcome in self._job(job).items():
+                out[i] = outcome
+        return [out[i] for i in range(len(rows))]
+
+    def _job(self, items: Sequence[tuple[int, str, dict[str, Any]]]) -> dict[int, Outcome]:
+        """One import job: posted, waited for, and read back. A job Klaviyo
+        refuses whole (400) is split in halves until the profile it refuses is
+        isolated, so one bad row does not fail its 999 neighbours."""
+        body = {
+            "data": {
+                "type": "profile-bulk-import-job",
+                "attributes": {"profiles": {"data": [resource for _, _, resource in items]}},
+            }
+        }
+        try:
+            created = self._json("POST", "api/profile-bulk-import-jobs", json=body)
+        except ClientError as exc:
+            if exc.status != 400 or len(items) == 1:
+                reason = f"Klaviyo refused the profile: {klaviyo_error(exc)}"
+                return {i: Outcome(key, False, reason) for i, key, _ in items}
+            half = len(items) // 2
+            return {**self._job(items[:half]), **self._job(items[half:])}
+        job_id = str(created["data"]["id"])
+
+        def finished() -> dict[str, Any] | None:
+            job = self._json("GET", f"api/profile-bulk-import-jobs/{job_id}")["data"]
+            return job["attributes"] if job["attributes"]["status"] in _DONE else None
+
+        job = self.client.poll(finished, what=f"profile import job {job_id}")
+        if job["status"] != "complete":
+            reason = f"Klaviyo {job['status']} profile import job {job_id}; sent again next run"
+            return {i: Outcome(key, False, reason) for i, key, _ in items}
+        refused = self._refused(job_id) if job.get("failed_count") else {}
+        imported = self._imported(job_id) if any("id" not in r for _, _, r in items) else {}
+        out = {}
+        for i, key, resource in items:
+            identity = _identity(resource)
+            if identity in refused:
+                out[i] = Outcome(key, False, f"Klaviyo refused the profile: {refused[identity]}")
+            elif "id" in resource:
+                out[i] = Outcome(key, True, ref=str(resource["id"]))
+            elif identity in imported:
+                out[i] = Outcome(key, True, ref=imported[identity])
+            else:
+                out[i] = Outcome(
+                    key, False, f"profile import job {job_id} neither imported nor refused it"
+                )
         return out
+
+    def _pages(self, path: str, params: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
+        """Every item of a paged job relationship (JSON:API `links.next`)."""
+        url: str | None = path
+        query: Mapping[str, Any] | None = params
+        while url:
+            body = self._json("GET", url, params=query)
+            yield from body.get("data") or []
+            url, query = (body.get("links") or {}).get("next"), None
+
+    def _refused(self, job_id: str) -> dict[tuple[str, str], str]:
+        """Identity of each refused profile -> Klaviyo's reason."""
+        refused = {}
+        path = f"api/profile-bulk-import-jobs/{job_id}/import-errors"
+        for error in self._pages(path, {"page[size]": IMPORT_PAGE}):
+            attrs = error.get("attributes") or {}
+            payload = attrs.get("original_payload") or {}
+            resource = payload.get("data", payload) if isinstance(payload, dict) else {}
+            code, detail = attrs.get("code"), attrs.get("detail") or attrs.get("title")
+            refused[_identity(resource)] = f"{code}: {detail}" if code else str(detail)
+        return refused
+
+    def _imported(self, job_id: str) -> dict[tuple[str, str], str]:
+        """Identity (email, phone) of each profile the job wrote -> its id, for the
+        rows that came without one."""
+        ids = {}
+        path = f"api/profile-bulk-import-jobs/{job_id}/profiles"
+        params = {"page[size]": IMPORT_PAGE, "fields[profile]": "email,phone_number"}
+        for profile in self._pages(path, params):
+            attrs = profile.get("attributes") or {}
+            for identity in _identities(attrs):
+                ids[identity] = str(profile["id"])
+        return ids
+
+
+_DONE = ("complete", "cancelled")
+
+
+def _identity(resource: Mapping[str, Any]) -> tuple[str, str]:
+    """What a profile resource was sent by (as `_profile` builds it: id, else
+    email, else phone), so Klaviyo's answer about it can be matched to its row."""
+    if resource.get("id"):
+        return ("id", str(resource["id"]))
+    return next(iter(_identities(resource.get("attributes") or {})), ("", ""))
+
+
+def _identities(attributes: Mapping[str, Any]) -> list[tuple[str, str]]:
+    found = []
+    if attributes.get("email"):
+        found.append(("email", str(attributes["email"]).strip().lower()))
+    if attributes.get("phone_number"):
+        found.append(("phone", str(attributes["phone_number"]).strip()))
+    return found
+
+
+def _import_jobs(
+    items: Sequence[tuple[int, str, dict[str, Any]]],
+) -> Iterator[Sequence[tuple[int, str, dict[str, Any]]]]:
+    """Consecutive jobs of at most PROFILES_PER_IMPORT_JOB profiles and
+    IMPORT_JOB_MAX_BYTES of JSON (Klaviyo refuses a payload over 5 MB)."""
+    start, size = 0, 0
+    for n, (_, _, resource) in enumerate(items):
+        weight = len(json.dumps(resource)) + 1
+        if n > start and (
+            n - start >= PROFILES_PER_IMPORT_JOB or size + weight > IMPORT_JOB_MAX_BYTES
+        ):
+            yield items[start:n]
+            start, size = n, 0
+        size += weight
+    if start < len(items):
+        yield items[start:]
 
 
 class KlaviyoSubscription(KlaviyoDestination):

@@ -247,6 +247,58 @@ def test_profile_import_creates_then_updates(emulator: EmulatorServer, world: Wo
     assert len(writes(emulator, "klaviyo")) == 2
 
 
+def test_bulk_import_job_applies_profiles_reports_errors_and_pages(
+    emulator: EmulatorServer, world: WorldStore
+):
+    s = platform_session("klaviyo")
+    base = f"{emulator.base_url('klaviyo')}/api/profile-bulk-import-jobs"
+    [existing_id] = world.conn.execute(
+        "select id from records where platform = 'klaviyo' and stream = 'profiles'"
+        " and deleted = 0 order by id limit 1"
+    ).fetchone()
+    profiles = [
+        {"type": "profile", "attributes": {"email": f"bulk{i}@example.com", "properties": {"n": i}}}
+        for i in range(25)
+    ]
+    profiles.append({"type": "profile", "id": existing_id, "attributes": {"last_name": "Bulk"}})
+    profiles.append({"type": "profile", "id": "01NOPE", "attributes": {"first_name": "A"}})
+    body = {
+        "data": {"type": "profile-bulk-import-job", "attributes": {"profiles": {"data": profiles}}}
+    }
+    created = s.post(base, json=body)
+    assert created.status_code == 202
+    job = created.json()["data"]
+    assert job["attributes"]["status"] == "queued"
+    done = s.get(f"{base}/{job['id']}").json()["data"]["attributes"]
+    assert (done["status"], done["completed_count"], done["failed_count"]) == ("complete", 26, 1)
+
+    errors = _walk(s, f"{base}/{job['id']}/import-errors", {"page[size]": 100})
+    [error] = errors
+    assert error["attributes"]["original_payload"]["id"] == "01NOPE"
+    assert error["attributes"]["source"]["pointer"] == "/data/attributes/profiles/data/26"
+    imported = _walk(
+        s, f"{base}/{job['id']}/profiles", {"page[size]": 10, "fields[profile]": "email"}
+    )
+    assert len(imported) == 26 and len({p["id"] for p in imported}) == 26
+    by_email = {p["attributes"].get("email"): p["id"] for p in imported}
+    stored = world.get_record("klaviyo", "profiles", by_email["bulk7@example.com"])
+    assert stored.payload["attributes"]["properties"] == {"n": 7}
+    assert (
+        world.get_record("klaviyo", "profiles", existing_id).payload["attributes"]["last_name"]
+        == "Bulk"
+    )
+
+    # a second job of the same profiles updates them: no profile is created twice
+    again = s.post(base, json=body).json()["data"]["id"]
+    assert s.get(f"{base}/{again}").json()["data"]["attributes"]["completed_count"] == 26
+    second = _walk(s, f"{base}/{again}/profiles", {"page[size]": 100})
+    assert sorted(p["id"] for p in second) == sorted(p["id"] for p in imported)
+
+    wrong = {"data": {"type": "profile-import-job", "attributes": {"profiles": {"data": []}}}}
+    assert s.post(base, json=wrong).status_code == 400
+    assert s.get(f"{base}/nope").status_code == 404
+
+
 def _before(ts: str) -> str:
     """One second before a records-table timestamp (filters are strict greater-than)."""
     from datetime import timedelta

@@ -265,35 +265,152 @@ def test_removing_a_suppression_never_unsuppresses() -> None:
     assert len(responses.calls) == 0  # not a single call, let alone a bulk-delete job
 
 
+PROPERTIES = SyncSpec(
+    "aff__klaviyo__profile_properties__a",
+    "klaviyo",
+    "profile_properties",
+    "a",
+    "upsert",
+    "customer_id",
+    ("email", "klaviyo_profile_id", "affinity_category"),
+)
+JOBS = f"{API}/profile-bulk-import-jobs"
+
+
+def _import_job(
+    job_id: str,
+    *,
+    profiles: list[dict] | None = None,
+    errors: list[dict] | None = None,
+    status: str = "complete",
+) -> None:
+    """A bulk import job as Klaviyo answers it: 202 queued, then `status` on the
+    first poll, then its (one-page) errors and profiles."""
+    job = {"type": "profile-bulk-import-job", "id": job_id}
+    responses.post(JOBS, status=202, json={"data": {**job, "attributes": {"status": "queued"}}})
+    attrs = {"status": status, "failed_count": len(errors or []), "total_count": 0}
+    responses.get(f"{JOBS}/{job_id}", json={"data": {**job, "attributes": attrs}})
+    responses.get(f"{JOBS}/{job_id}/import-errors", json={"data": errors or [], "links": {}})
+    responses.get(f"{JOBS}/{job_id}/profiles", json={"data": profiles or [], "links": {}})
+
+
+def _fast_polls(dest) -> None:
+    dest.client._nap = lambda seconds: None
+
+
 @responses.activate
-def test_profile_properties_upsert_and_unset() -> None:
-    _imported("P1")
-    _imported("P1")
-    spec = SyncSpec(
-        "aff__klaviyo__profile_properties__a",
-        "klaviyo",
-        "profile_properties",
-        "a",
-        "upsert",
-        "customer_id",
-        ("email", "klaviyo_profile_id", "affinity_category"),
-    )
-    dest = make_destination(spec, ENV)
-    [added] = dest.add([{"customer_id": "c1", "email": "a@x.io", "affinity_category": "shoes"}])
-    assert added.confirmed and added.ref == "P1"
-    assert _body(responses.calls[0])["data"]["attributes"] == {
-        "email": "a@x.io",
-        "properties": {"affinity_category": "shoes"},
-    }
+def test_profile_properties_upsert_and_unset_by_bulk_import_jobs() -> None:
+    _import_job("J1", profiles=[{"type": "profile", "id": "P1", "attributes": {"email": "A@x.io"}}])
+    _import_job("J2")
+    dest = make_destination(PROPERTIES, ENV)
+    _fast_polls(dest)
+    [added] = dest.add([{"customer_id": "c1", "email": "A@x.io", "affinity_category": "shoes"}])
+    assert added.confirmed and added.ref == "P1"  # the id the job created, matched by email
+    [job] = _sent(JOBS)[:1]
+    assert job["data"]["type"] == "profile-bulk-import-job"
+    assert job["data"]["attributes"]["profiles"]["data"] == [
+        {
+            "type": "profile",
+            "attributes": {"email": "A@x.io", "properties": {"affinity_category": "shoes"}},
+        }
+    ]
+    profiles_read = next(c for c in responses.calls if "/J1/profiles" in c.request.url)
+    assert "page%5Bsize%5D=100" in profiles_read.request.url
     [removed] = dest.remove([Member("c1", "s", "P1")])
     assert removed.confirmed
-    assert _body(responses.calls[1])["data"] == {
-        "type": "profile",
-        "id": "P1",
-        "attributes": {},
-        "meta": {"patch_properties": {"unset": ["affinity_category"]}},
-    }
+    assert _sent(JOBS)[1]["data"]["attributes"]["profiles"]["data"] == [
+        {
+            "type": "profile",
+            "id": "P1",
+            "attributes": {},
+            "meta": {"patch_properties": {"unset": ["affinity_category"]}},
+        }
+    ]
+    # rows sent by id need no read of the job's profiles
+    assert not [c for c in responses.calls if "/J2/profiles" in c.request.url]
     _no_consent_calls()
+
+
+@responses.activate
+def test_an_import_error_fails_its_row_only_and_a_cancelled_job_fails_all() -> None:
+    bad = {"type": "profile", "id": "P2", "attributes": {"properties": {"affinity_category": "x"}}}
+    _import_job(
+        "J1",
+        errors=[
+            {
+                "type": "import-error",
+                "id": "e1",
+                "attributes": {
+                    "code": "invalid",
+                    "title": "Invalid input.",
+                    "detail": "A profile with id P2 does not exist.",
+                    "source": {"pointer": "/data/attributes/profiles/data/1"},
+                    "original_payload": bad,
+                },
+            }
+        ],
+    )
+    dest = make_destination(PROPERTIES, ENV)
+    _fast_polls(dest)
+    rows = [
+        {"customer_id": "c1", "klaviyo_profile_id": "P1", "affinity_category": "x"},
+        {"customer_id": "c2", "klaviyo_profile_id": "P2", "affinity_category": "x"},
+        {"customer_id": "c3", "affinity_category": "x"},  # nothing to find a profile by
+    ]
+    ok, refused, skipped = dest.add(rows)
+    assert (ok.key, ok.confirmed, ok.ref) == ("c1", True, "P1")
+    assert refused.key == "c2" and not refused.confirmed and not refused.skipped
+    assert (
+        refused.reason
+        == "Klaviyo refused the profile: invalid: A profile with id P2 does not exist."
+    )
+    assert skipped.key == "c3" and skipped.skipped
+    assert len(_sent(JOBS)[0]["data"]["attributes"]["profiles"]["data"]) == 2
+
+    _import_job("J2", status="cancelled")
+    outcomes = dest.update(rows[:2])
+    assert [o.confirmed for o in outcomes] == [False, False]
+    assert "cancelled profile import job J2" in outcomes[0].reason
+
+
+@responses.activate
+def test_a_job_refused_whole_is_split_until_the_bad_profile_is_alone() -> None:
+    calls = []
+
+    def answer(request):
+        profiles = json.loads(request.body)["data"]["attributes"]["profiles"]["data"]
+        calls.append(len(profiles))
+        if any(p.get("id") == "P3" for p in profiles):
+            return 400, {}, json.dumps(ERROR)
+        job = {"type": "profile-bulk-import-job", "id": f"J{len(calls)}"}
+        return 202, {}, json.dumps({"data": {**job, "attributes": {"status": "queued"}}})
+
+    responses.add_callback(responses.POST, JOBS, callback=answer)
+    for n in range(1, 8):
+        job = {"type": "profile-bulk-import-job", "id": f"J{n}"}
+        done = {"status": "complete", "failed_count": 0}
+        responses.get(f"{JOBS}/J{n}", json={"data": {**job, "attributes": done}})
+    dest = make_destination(PROPERTIES, ENV)
+    _fast_polls(dest)
+    rows = [
+        {"customer_id": f"c{i}", "klaviyo_profile_id": f"P{i}", "affinity_category": "x"}
+        for i in range(4)
+    ]
+    outcomes = dest.add(rows)
+    assert [o.confirmed for o in outcomes] == [True, True, True, False]
+    assert "Invalid phone number format" in outcomes[3].reason
+    assert calls == [4, 2, 2, 1, 1]
+
+
+def test_import_jobs_hold_a_thousand_profiles_and_stay_under_5_mb() -> None:
+    from connectors.klaviyo import destination as module
+
+    small = [(i, str(i), {"type": "profile", "id": str(i)}) for i in range(2500)]
+    assert [len(job) for job in module._import_jobs(small)] == [1000, 1000, 500]
+    big = {"type": "profile", "id": "x", "attributes": {"properties": {"p": "y" * 1_000_000}}}
+    heavy = [(i, str(i), big) for i in range(9)]
+    sizes = [len(job) for job in module._import_jobs(heavy)]
+    assert sizes == [4, 4, 1] and sum(sizes) == 9
 
 
 def test_unsupported_object() -> None:
