@@ -31,7 +31,7 @@ import pyarrow as pa
 import sqlalchemy as sa
 import yaml
 
-from warehouse.bulk import insert_columns
+from warehouse.bulk import temp_table
 from warehouse.connection import Warehouse
 
 SCHEMA = "identity"
@@ -223,14 +223,15 @@ def _refresh_table(
             for country, e164, primary in readings(phone, hint, default_country, candidates)
         ]
         if fresh:
-            staged = f"{SCHEMA}._phone_numbers_incoming"
-            conn.execute(sa.text(f"drop table if exists {staged}"))
-            conn.execute(sa.text(f"create table {staged} as select * from {TABLE} where false"))
+            # A temporary table, not a table created in this transaction: DuckDB
+            # (2.0) lets an insert ... select read none of the rows of a table
+            # created and filled in the same transaction once they pass one row
+            # group (122,880), so a 1M world's phones were silently dropped.
             columns = list(zip(*fresh, strict=True))
-            insert_columns(
+            staged = temp_table(
                 conn,
                 warehouse.kind,
-                staged,
+                "phone_numbers_incoming",
                 {
                     "raw_phone": pa.array(columns[0], pa.string()),
                     "hint_country": pa.array(columns[1], pa.string()),
@@ -247,7 +248,6 @@ def _refresh_table(
                     " and t.reading_country = s.reading_country)"
                 )
             ).rowcount
-            conn.execute(sa.text(f"drop table {staged}"))
             result.readings_added += max(inserted or 0, 0)
         conn.execute(
             sa.text(
