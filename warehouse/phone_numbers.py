@@ -37,6 +37,7 @@ from warehouse.connection import Warehouse
 SCHEMA = "identity"
 TABLE = f"{SCHEMA}.phone_numbers"
 WATERMARKS = f"{SCHEMA}._phone_numbers_watermarks"
+STAGE_ROWS = 50_000
 
 
 def _lead_phone(payload: Mapping[str, Any]) -> Any:
@@ -143,8 +144,9 @@ def refresh(
     candidates: Sequence[str] | None = None,
     fields: Sequence[PhoneField] = PHONE_FIELDS,
 ) -> RefreshResult:
-    """Normalize the phones of rows landed since the last refresh; each table's
-    new phones and its watermark commit together, so a crash repeats nothing."""
+    """Normalize the phones of rows landed since the last refresh; a table's
+    watermark moves after its last slice of new phones, and a slice repeated
+    after a crash adds nothing twice."""
     configured_default, configured_candidates = settings()
     default_country = default_country or configured_default
     candidates = candidates if candidates is not None else configured_candidates
@@ -155,8 +157,7 @@ def refresh(
             sa.text(
                 f"create table if not exists {TABLE} ("
                 " raw_phone varchar not null, hint_country varchar not null,"
-                " reading_country varchar not null, e164 varchar, is_primary boolean not null,"
-                " primary key (raw_phone, hint_country, reading_country))"
+                " reading_country varchar not null, e164 varchar, is_primary boolean not null)"
             )
         )
         conn.execute(
@@ -216,18 +217,24 @@ def _refresh_table(
                 phone = field.extract(orjson.loads(text))
                 if isinstance(phone, str) and phone.strip():
                     pairs.add((phone.strip(), ""))
-        result.phone_strings_seen += len(pairs)
-        fresh = [
-            (phone, hint, country, e164, primary)
-            for phone, hint in sorted(pairs)
-            for country, e164, primary in readings(phone, hint, default_country, candidates)
-        ]
-        if fresh:
-            # A temporary table, not a table created in this transaction: DuckDB
-            # (2.0) lets an insert ... select read none of the rows of a table
-            # created and filled in the same transaction once they pass one row
-            # group (122,880), so a 1M world's phones were silently dropped.
-            columns = list(zip(*fresh, strict=True))
+    result.phone_strings_seen += len(pairs)
+    fresh = [
+        (phone, hint, country, e164, primary)
+        for phone, hint in sorted(pairs)
+        for country, e164, primary in readings(phone, hint, default_country, candidates)
+    ]
+    # A slice at a time, each in its own transaction, through a temporary table;
+    # a reading already stored is not inserted again, so a slice repeated after
+    # a crash (the watermark moves only after the last) adds nothing twice.
+    # DuckDB (2.0) let an insert ... select read none of the rows of a table
+    # created and filled in the same transaction once they passed one row group
+    # (122,880), which silently dropped a 1M world's phones; one transaction for
+    # them all, or a primary-key index (held in memory), exceeds the landing
+    # connection's memory limit at a million phones, so the key is kept by the
+    # anti-join instead (dbt tests it: unique readings).
+    for start in range(0, len(fresh), STAGE_ROWS):
+        columns = list(zip(*fresh[start : start + STAGE_ROWS], strict=True))
+        with warehouse.transaction() as conn:
             staged = temp_table(
                 conn,
                 warehouse.kind,
@@ -249,6 +256,8 @@ def _refresh_table(
                 )
             ).rowcount
             result.readings_added += max(inserted or 0, 0)
+            conn.exec_driver_sql(f"drop table {staged}")
+    with warehouse.transaction() as conn:
         conn.execute(
             sa.text(
                 f"insert into {WATERMARKS} (raw_table, loaded_until) values (:t, :u) "
