@@ -164,6 +164,8 @@ def write(sections: dict[str, str], order: list[str]) -> None:
 # shown on the console as they come, kept out of RESULTS.md (its summary line,
 # "Finished running ... in ...", stays)
 DBT_NODE_LINE = re.compile(r"^\s*\d+ of \d+ (START|OK|PASS|FAIL|WARN|ERROR|SKIP|NO-OP)\b")
+# likewise Dagster's own DEBUG event lines (a run on the Celery executor logs each step)
+DAGSTER_DEBUG_LINE = re.compile(r" - dagster - DEBUG - ")
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
@@ -184,7 +186,11 @@ def run(bench: Bench) -> str:
     for line in proc.stdout:
         print(line, end="", flush=True)
         plain = ANSI.sub("", line.rstrip("\n"))
-        if plain.strip() and not DBT_NODE_LINE.match(plain):
+        if (
+            plain.strip()
+            and not DBT_NODE_LINE.match(plain)
+            and not DAGSTER_DEBUG_LINE.search(plain)
+        ):
             lines.append(plain)
     status = proc.wait()
     wall = time.perf_counter() - started
