@@ -103,6 +103,15 @@ class KlaviyoDestination(HttpDestination):
         response = self.call(method, path, **kwargs)
         return json_of(response) if response.content else None
 
+    def _pages(self, path: str, params: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
+        """Every item of a paged collection (JSON:API: follow `links.next`)."""
+        url: str | None = path
+        query: Mapping[str, Any] | None = params
+        while url:
+            body = self._json("GET", url, params=query)
+            yield from body.get("data") or []
+            url, query = (body.get("links") or {}).get("next"), None
+
     @staticmethod
     def _phone(row: Row) -> str | None:
         return next((str(row[p]).strip() for p in PHONES if present(row.get(p))), None)
@@ -277,13 +286,9 @@ class KlaviyoList(KlaviyoDestination):
         return found
 
     def members(self) -> Iterator[str]:
-        url: str | None = f"api/lists/{self.list_id()}/relationships/profiles"
-        params: dict[str, Any] | None = {"page[size]": MEMBERS_PAGE}
-        while url:
-            body = self._json("GET", url, params=params)
-            for item in body.get("data") or []:
-                yield str(item["id"])
-            url, params = (body.get("links") or {}).get("next"), None
+        path = f"api/lists/{self.list_id()}/relationships/profiles"
+        for item in self._pages(path, {"page[size]": MEMBERS_PAGE}):
+            yield str(item["id"])
 
 
 class KlaviyoSuppression(KlaviyoDestination):
@@ -438,15 +443,6 @@ class KlaviyoProfileProperties(KlaviyoDestination):
                     key, False, f"profile import job {job_id} neither imported nor refused it"
                 )
         return out
-
-    def _pages(self, path: str, params: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
-        """Every item of a paged job relationship (JSON:API `links.next`)."""
-        url: str | None = path
-        query: Mapping[str, Any] | None = params
-        while url:
-            body = self._json("GET", url, params=query)
-            yield from body.get("data") or []
-            url, query = (body.get("links") or {}).get("next"), None
 
     def _refused(self, job_id: str) -> dict[tuple[str, str], str]:
         """Identity of each refused profile -> Klaviyo's reason."""
