@@ -760,12 +760,11 @@ def bulk_import_profiles(ctx: Ctx) -> Response:
 
 
 def _import_job(ctx: Ctx, job_id: str, part: str = "") -> Any:
-    job = ctx.runtime.jobs.get(f"klaviyo:{job_id}{part}")
-    if job is None or not ctx.runtime.jobs.get(f"klaviyo:{job_id}", {}).get("type", "").startswith(
-        "profile-bulk-import-job"
-    ):
+    """The import job (or its `:errors` / `:profiles` list); 404 for any other id."""
+    job = ctx.runtime.jobs.get(f"klaviyo:{job_id}")
+    if job is None or job.get("type") != "profile-bulk-import-job":
         raise ApiError(404, "not_found", f"Job {job_id} not found")
-    return job
+    return ctx.runtime.jobs[f"klaviyo:{job_id}{part}"] if part else job
 
 
 @API.route("GET", r"/api/profile-bulk-import-jobs/(?P<job_id>[^/]+)/?")
