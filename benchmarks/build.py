@@ -68,7 +68,7 @@ def run(people: int, seed: int, target: str) -> dict[str, float]:
 
     import requests
 
-    from warehouse import Warehouse
+    from warehouse import Warehouse, spark_lake
 
     pristine = world_for(people, seed)
     with tempfile.TemporaryDirectory() as tmp:
@@ -82,8 +82,6 @@ def run(people: int, seed: int, target: str) -> dict[str, float]:
         )
         lake: dict[str, str] = {}
         if target == "spark":
-            from warehouse import spark_lake
-
             lake = spark_lake.dbt_env({"OMNIHUB_SPARK_DIR": str(Path(tmp) / "spark")})
         export_s = 0.0
         warehouse = None
@@ -91,8 +89,6 @@ def run(people: int, seed: int, target: str) -> dict[str, float]:
         def build() -> dict[str, float]:
             nonlocal export_s
             if lake:
-                from warehouse import spark_lake
-
                 started = time.perf_counter()
                 spark_lake.export(warehouse, Path(lake["OMNIHUB_SPARK_LAKE_DIR"]))
                 export_s += time.perf_counter() - started
