@@ -9,12 +9,14 @@ the revision):
   Adding a profile to a list does not give consent (Klaviyo's own note on
   add_profiles_to_list: consent is the Subscribe Profiles endpoint, which this
   module never calls) and removing one changes no subscription.
-- profiles: `POST /api/profile-import` creates or updates one profile and returns
-  its id (201 created / 200 updated); attributes absent from the request are left
-  unchanged, `meta.patch_properties.unset` removes custom properties. Used where
-  a handful of profiles must exist before a list add; rows that already carry a
-  `klaviyo_profile_id` and no properties need no import at all.
-- profile properties in bulk: `POST /api/profile-bulk-import-jobs`
+- profiles: a list add needs profile ids; rows that already carry a
+  `klaviyo_profile_id` and no fields to write need nothing more, the others get
+  theirs from a bulk import job (below), which creates the missing profiles and
+  writes the fields (attributes absent from a profile are left unchanged,
+  `meta.patch_properties.unset` removes custom properties). Never one
+  `POST /api/profile-import` per row: at 750/min that is hours for a
+  first list of a few hundred thousand people.
+- profiles in bulk: `POST /api/profile-bulk-import-jobs`
   (bulk_import_profiles: up to 10,000 profiles and 5 MB a job, the same
   ProfileUpsertQueryResourceObject with `meta.patch_properties`), answered 202
   with a job polled at `GET /api/profile-bulk-import-jobs/{id}` until `complete`
@@ -144,31 +146,108 @@ class KlaviyoDestination(HttpDestination):
             resource["meta"] = {"patch_properties": {"unset": list(unset)}}
         return resource
 
-    def _import(self, row: Row, *, unset: Sequence[str] = ()) -> Outcome:
-        """One profile-import: the row's outcome, with the profile id as its ref."""
-        key = self.key_of(row)
-        resource = self._profile(row, unset=unset)
-        if resource is None:
-            return Outcome(key, False, _NO_IDENTITY, skipped=True)
+    def _bulk_import(self, rows: Sequence[Row], *, unset: Sequence[str] = ()) -> list[Outcome]:
+        """Every row's outcome, in the rows' order, from as few jobs as fit."""
+        out: dict[int, Outcome] = {}
+        items: list[tuple[int, str, dict[str, Any]]] = []
+        for i, row in enumerate(rows):
+            resource = self._profile(row, unset=unset)
+            if resource is None:
+                out[i] = Outcome(self.key_of(row), False, _NO_IDENTITY, skipped=True)
+            else:
+                items.append((i, self.key_of(row), resource))
+        for job in _import_jobs(items):
+            for i, outcome in self._import_job(job).items():
+                out[i] = outcome
+        return [out[i] for i in range(len(rows))]
+
+    def _import_job(self, items: Sequence[tuple[int, str, dict[str, Any]]]) -> dict[int, Outcome]:
+        """One import job: posted, waited for, and read back. A job Klaviyo
+        refuses whole (400) is split in halves until the profile it refuses is
+        isolated, so one bad row does not fail its 999 neighbours."""
+        body = {
+            "data": {
+                "type": "profile-bulk-import-job",
+                "attributes": {"profiles": {"data": [resource for _, _, resource in items]}},
+            }
+        }
         try:
-            body = self._json("POST", "api/profile-import", json={"data": resource})
+            created = self._json("POST", "api/profile-bulk-import-jobs", json=body)
         except ClientError as exc:
-            return Outcome(key, False, f"Klaviyo refused the profile: {klaviyo_error(exc)}")
-        return Outcome(key, True, ref=str(body["data"]["id"]))
+            if exc.status != 400 or len(items) == 1:
+                reason = f"Klaviyo refused the profile: {klaviyo_error(exc)}"
+                return {i: Outcome(key, False, reason) for i, key, _ in items}
+            half = len(items) // 2
+            return {**self._import_job(items[:half]), **self._import_job(items[half:])}
+        job_id = str(created["data"]["id"])
+
+        def finished() -> dict[str, Any] | None:
+            job = self._json("GET", f"api/profile-bulk-import-jobs/{job_id}")["data"]
+            return job["attributes"] if job["attributes"]["status"] in _DONE else None
+
+        job = self.client.poll(finished, what=f"profile import job {job_id}")
+        if job["status"] != "complete":
+            reason = f"Klaviyo {job['status']} profile import job {job_id}; sent again next run"
+            return {i: Outcome(key, False, reason) for i, key, _ in items}
+        refused = self._refused(job_id) if job.get("failed_count") else {}
+        imported = self._imported(job_id) if any("id" not in r for _, _, r in items) else {}
+        out = {}
+        for i, key, resource in items:
+            identity = _identity(resource)
+            if identity in refused:
+                out[i] = Outcome(key, False, f"Klaviyo refused the profile: {refused[identity]}")
+            elif "id" in resource:
+                out[i] = Outcome(key, True, ref=str(resource["id"]))
+            elif identity in imported:
+                out[i] = Outcome(key, True, ref=imported[identity])
+            else:
+                out[i] = Outcome(
+                    key, False, f"profile import job {job_id} neither imported nor refused it"
+                )
+        return out
+
+    def _refused(self, job_id: str) -> dict[tuple[str, str], str]:
+        """Identity of each refused profile -> Klaviyo's reason."""
+        refused = {}
+        path = f"api/profile-bulk-import-jobs/{job_id}/import-errors"
+        for error in self._pages(path, {"page[size]": IMPORT_PAGE}):
+            attrs = error.get("attributes") or {}
+            payload = attrs.get("original_payload") or {}
+            resource = payload.get("data", payload) if isinstance(payload, dict) else {}
+            code, detail = attrs.get("code"), attrs.get("detail") or attrs.get("title")
+            refused[_identity(resource)] = f"{code}: {detail}" if code else str(detail)
+        return refused
+
+    def _imported(self, job_id: str) -> dict[tuple[str, str], str]:
+        """Identity (email, phone) of each profile the job wrote -> its id, for the
+        rows that came without one."""
+        ids = {}
+        path = f"api/profile-bulk-import-jobs/{job_id}/profiles"
+        params = {"page[size]": IMPORT_PAGE, "fields[profile]": "email,phone_number"}
+        for profile in self._pages(path, params):
+            attrs = profile.get("attributes") or {}
+            for identity in _identities(attrs):
+                ids[identity] = str(profile["id"])
+        return ids
 
     def _resolve(self, rows: Sequence[Row]) -> list[Outcome]:
         """Each row's profile id: from the row when it has one and nothing is to
-        be written, else by a profile import."""
-        needs_write = bool(self.attributes or self.properties)
-        out = []
-        for row in rows:
+        be written, else from a bulk import job (which creates the profiles that
+        do not exist yet and writes the fields of those that do)."""
+        if self.attributes or self.properties:
+            return self._bulk_import(rows)
+        out: dict[int, Outcome] = {}
+        unknown: list[tuple[int, Row]] = []
+        for i, row in enumerate(rows):
             ref = self.ref_of(row)
-            out.append(
-                Outcome(self.key_of(row), True, ref=ref)
-                if ref and not needs_write
-                else self._import(row)
-            )
-        return out
+            if ref:
+                out[i] = Outcome(self.key_of(row), True, ref=ref)
+            else:
+                unknown.append((i, row))
+        imported = self._bulk_import([row for _, row in unknown])
+        for (i, _), outcome in zip(unknown, imported, strict=True):
+            out[i] = outcome
+        return [out[i] for i in range(len(rows))]
 
 
 class KlaviyoList(KlaviyoDestination):
@@ -383,90 +462,6 @@ class KlaviyoProfileProperties(KlaviyoDestination):
         for o in self._bulk_import(rows, unset=self.properties):
             out[o.key] = Outcome(o.key, o.confirmed, o.reason)
         return [out[m.key] for m in members]
-
-    def _bulk_import(self, rows: Sequence[Row], *, unset: Sequence[str] = ()) -> list[Outcome]:
-        """Every row's outcome, in the rows' order, from as few jobs as fit."""
-        out: dict[int, Outcome] = {}
-        items: list[tuple[int, str, dict[str, Any]]] = []
-        for i, row in enumerate(rows):
-            resource = self._profile(row, unset=unset)
-            if resource is None:
-                out[i] = Outcome(self.key_of(row), False, _NO_IDENTITY, skipped=True)
-            else:
-                items.append((i, self.key_of(row), resource))
-        for job in _import_jobs(items):
-            for i, outcome in self._job(job).items():
-                out[i] = outcome
-        return [out[i] for i in range(len(rows))]
-
-    def _job(self, items: Sequence[tuple[int, str, dict[str, Any]]]) -> dict[int, Outcome]:
-        """One import job: posted, waited for, and read back. A job Klaviyo
-        refuses whole (400) is split in halves until the profile it refuses is
-        isolated, so one bad row does not fail its 999 neighbours."""
-        body = {
-            "data": {
-                "type": "profile-bulk-import-job",
-                "attributes": {"profiles": {"data": [resource for _, _, resource in items]}},
-            }
-        }
-        try:
-            created = self._json("POST", "api/profile-bulk-import-jobs", json=body)
-        except ClientError as exc:
-            if exc.status != 400 or len(items) == 1:
-                reason = f"Klaviyo refused the profile: {klaviyo_error(exc)}"
-                return {i: Outcome(key, False, reason) for i, key, _ in items}
-            half = len(items) // 2
-            return {**self._job(items[:half]), **self._job(items[half:])}
-        job_id = str(created["data"]["id"])
-
-        def finished() -> dict[str, Any] | None:
-            job = self._json("GET", f"api/profile-bulk-import-jobs/{job_id}")["data"]
-            return job["attributes"] if job["attributes"]["status"] in _DONE else None
-
-        job = self.client.poll(finished, what=f"profile import job {job_id}")
-        if job["status"] != "complete":
-            reason = f"Klaviyo {job['status']} profile import job {job_id}; sent again next run"
-            return {i: Outcome(key, False, reason) for i, key, _ in items}
-        refused = self._refused(job_id) if job.get("failed_count") else {}
-        imported = self._imported(job_id) if any("id" not in r for _, _, r in items) else {}
-        out = {}
-        for i, key, resource in items:
-            identity = _identity(resource)
-            if identity in refused:
-                out[i] = Outcome(key, False, f"Klaviyo refused the profile: {refused[identity]}")
-            elif "id" in resource:
-                out[i] = Outcome(key, True, ref=str(resource["id"]))
-            elif identity in imported:
-                out[i] = Outcome(key, True, ref=imported[identity])
-            else:
-                out[i] = Outcome(
-                    key, False, f"profile import job {job_id} neither imported nor refused it"
-                )
-        return out
-
-    def _refused(self, job_id: str) -> dict[tuple[str, str], str]:
-        """Identity of each refused profile -> Klaviyo's reason."""
-        refused = {}
-        path = f"api/profile-bulk-import-jobs/{job_id}/import-errors"
-        for error in self._pages(path, {"page[size]": IMPORT_PAGE}):
-            attrs = error.get("attributes") or {}
-            payload = attrs.get("original_payload") or {}
-            resource = payload.get("data", payload) if isinstance(payload, dict) else {}
-            code, detail = attrs.get("code"), attrs.get("detail") or attrs.get("title")
-            refused[_identity(resource)] = f"{code}: {detail}" if code else str(detail)
-        return refused
-
-    def _imported(self, job_id: str) -> dict[tuple[str, str], str]:
-        """Identity (email, phone) of each profile the job wrote -> its id, for the
-        rows that came without one."""
-        ids = {}
-        path = f"api/profile-bulk-import-jobs/{job_id}/profiles"
-        params = {"page[size]": IMPORT_PAGE, "fields[profile]": "email,phone_number"}
-        for profile in self._pages(path, params):
-            attrs = profile.get("attributes") or {}
-            for identity in _identities(attrs):
-                ids[identity] = str(profile["id"])
-        return ids
 
 
 _DONE = ("complete", "cancelled")

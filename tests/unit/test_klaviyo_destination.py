@@ -57,12 +57,28 @@ def _existing_list() -> None:
     )
 
 
-def _imported(pid: str, status: int = 200) -> None:
-    responses.post(
-        f"{API}/profile-import",
-        status=status,
-        json={"data": {"type": "profile", "id": pid, "attributes": {}}},
-    )
+JOBS = f"{API}/profile-bulk-import-jobs"
+
+
+def _import_job(
+    job_id: str,
+    *,
+    profiles: list[dict] | None = None,
+    errors: list[dict] | None = None,
+    status: str = "complete",
+) -> None:
+    """A bulk import job as Klaviyo answers it: 202 queued, then `status` on the
+    first poll, then its (one-page) errors and profiles."""
+    job = {"type": "profile-bulk-import-job", "id": job_id}
+    responses.post(JOBS, status=202, json={"data": {**job, "attributes": {"status": "queued"}}})
+    attrs = {"status": status, "failed_count": len(errors or []), "total_count": 0}
+    responses.get(f"{JOBS}/{job_id}", json={"data": {**job, "attributes": attrs}})
+    responses.get(f"{JOBS}/{job_id}/import-errors", json={"data": errors or [], "links": {}})
+    responses.get(f"{JOBS}/{job_id}/profiles", json={"data": profiles or [], "links": {}})
+
+
+def _fast_polls(dest) -> None:
+    dest.client._nap = lambda seconds: None
 
 
 def _no_consent_calls() -> None:
@@ -92,10 +108,13 @@ def test_list_found_or_created_once() -> None:
 
 
 @responses.activate
-def test_add_resolves_profiles_writes_properties_then_adds_in_one_call() -> None:
+def test_add_resolves_profiles_writes_properties_by_one_import_job_then_adds_in_one_call() -> None:
     _existing_list()
-    _imported("P1")  # the row with an id: its properties are written onto it
-    _imported("P9", status=201)  # the row with only an email: a profile is created
+    # the row with an id has its properties written onto it; the row with only
+    # an email gets a new profile, whose id the job's profiles give back
+    _import_job(
+        "J1", profiles=[{"type": "profile", "id": "P9", "attributes": {"email": "new@x.io"}}]
+    )
     responses.post(MEMBERS, status=204)
     rows = [
         {
@@ -109,13 +128,15 @@ def test_add_resolves_profiles_writes_properties_then_adds_in_one_call() -> None
         {"customer_id": "c3", "first_name": "Nobody"},
     ]
     dest = make_destination(LIST, ENV)
+    _fast_polls(dest)
     outcomes = dest.add(rows)
     assert [(o.key, o.confirmed, o.ref) for o in outcomes[:2]] == [
         ("c1", True, "P1"),
         ("c2", True, "P9"),
     ]
     assert outcomes[2].skipped and not outcomes[2].confirmed
-    by_id, by_email = (b["data"] for b in _sent(f"{API}/profile-import"))
+    [job] = _sent(JOBS)
+    by_id, by_email = job["data"]["attributes"]["profiles"]["data"]
     assert by_id == {
         "type": "profile",
         "id": "P1",
@@ -125,7 +146,9 @@ def test_add_resolves_profiles_writes_properties_then_adds_in_one_call() -> None
     assert _sent(MEMBERS) == [
         {"data": [{"type": "profile", "id": "P1"}, {"type": "profile", "id": "P9"}]}
     ]
-    assert dest.api_calls == 4
+    assert not [c for c in responses.calls if c.request.url.endswith("/profile-import")]
+    # job, its status, its profiles, the list, the one membership call
+    assert dest.api_calls == 5
     _no_consent_calls()
 
 
@@ -154,7 +177,17 @@ def test_rows_with_an_id_and_nothing_to_write_need_no_import_and_batch_at_1000()
 @responses.activate
 def test_a_refused_profile_is_rejected_and_a_bad_id_is_isolated() -> None:
     _existing_list()
-    responses.post(f"{API}/profile-import", status=400, json=ERROR)
+    refused = {
+        "type": "import-error",
+        "id": "e1",
+        "attributes": {
+            "code": "invalid",
+            "title": "Invalid input.",
+            "detail": "Invalid phone number format",
+            "original_payload": {"type": "profile", "attributes": {"phone_number": "12"}},
+        },
+    }
+    _import_job("J1", errors=[refused])
     # P2 is refused: the call with both fails, then each half alone
     responses.post(MEMBERS, status=400, json=ERROR)
     responses.post(MEMBERS, status=204)
@@ -173,7 +206,9 @@ def test_a_refused_profile_is_rejected_and_a_bad_id_is_isolated() -> None:
         {"customer_id": "c1", "klaviyo_profile_id": "P1"},
         {"customer_id": "c2", "klaviyo_profile_id": "P2"},
     ]
-    bad_phone, ok, bad_id = make_destination(spec, ENV).add(rows)
+    dest = make_destination(spec, ENV)
+    _fast_polls(dest)
+    bad_phone, ok, bad_id = dest.add(rows)
     assert not bad_phone.confirmed and "Invalid phone number format" in bad_phone.reason
     assert ok.confirmed
     assert not bad_id.confirmed and not bad_id.skipped and "invalid" in bad_id.reason
@@ -274,28 +309,6 @@ PROPERTIES = SyncSpec(
     "customer_id",
     ("email", "klaviyo_profile_id", "affinity_category"),
 )
-JOBS = f"{API}/profile-bulk-import-jobs"
-
-
-def _import_job(
-    job_id: str,
-    *,
-    profiles: list[dict] | None = None,
-    errors: list[dict] | None = None,
-    status: str = "complete",
-) -> None:
-    """A bulk import job as Klaviyo answers it: 202 queued, then `status` on the
-    first poll, then its (one-page) errors and profiles."""
-    job = {"type": "profile-bulk-import-job", "id": job_id}
-    responses.post(JOBS, status=202, json={"data": {**job, "attributes": {"status": "queued"}}})
-    attrs = {"status": status, "failed_count": len(errors or []), "total_count": 0}
-    responses.get(f"{JOBS}/{job_id}", json={"data": {**job, "attributes": attrs}})
-    responses.get(f"{JOBS}/{job_id}/import-errors", json={"data": errors or [], "links": {}})
-    responses.get(f"{JOBS}/{job_id}/profiles", json={"data": profiles or [], "links": {}})
-
-
-def _fast_polls(dest) -> None:
-    dest.client._nap = lambda seconds: None
 
 
 @responses.activate
