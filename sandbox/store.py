@@ -36,6 +36,9 @@ create table if not exists records (
 );
 create index if not exists records_by_updated on records (platform, stream, updated_at, id);
 create index if not exists records_by_seq on records (platform, stream, seq);
+-- the world's change sequence (next_seq: max(seq) + 1) read from this index's
+-- last entry; without it every write scanned every record (0.4 s a write at 1M people)
+create index if not exists records_by_change_seq on records (seq);
 create index if not exists records_by_created on records (platform, stream, created_at, id);
 -- Shopify pages in id order (keyset on the numeric id): without this each page
 -- would scan and sort the whole stream.
