@@ -41,7 +41,10 @@ class Bench:
 
 def plan(sizes: list[int]) -> list[Bench]:
     """The suite, smallest first: a size's world is generated once and cached."""
-    benches: list[Bench] = []
+    benches: list[Bench] = [
+        # the floor every figure measured against the emulator carries, per call
+        Bench("emulator", "milliseconds a call costs on the sandbox", ("emulator_latency.py",)),
+    ]
     for people in sizes:
         n = str(people)
         label = f"{people // 1000}k" if people < 1_000_000 else f"{people // 1_000_000}M"
