@@ -7,7 +7,7 @@ References (api.json of github.com/square/connect-api-specification):
 - AddGroupToCustomer `PUT /v2/customers/{customer_id}/groups/{group_id}` and
   RemoveGroupFromCustomer `DELETE` on the same path: one call per member.
   Square has no bulk membership call (BulkUpdateCustomers takes no group_ids),
-  so `batch_size` is 1 and each member's state is committed as it is applied;
+  so each member is its own call, committed MEMBERS_PER_COMMIT at a time;
 - SearchCustomers `POST /v2/customers/search` with `query.filter.group_ids.all`
   and the `cursor` (limit 1..100) lists a group's members.
 - Customer custom attributes (CustomerCustomAttributes): definitions are listed by
@@ -40,7 +40,13 @@ from urllib.parse import quote
 from connectors.errors import ClientError, ConnectorError
 from connectors.http import HttpClient, json_of
 from connectors.square.client import SquareSettings, make_client
-from connectors.sync.adapter import HttpDestination, adapter_for, chunks, present
+from connectors.sync.adapter import (
+    MEMBERS_PER_COMMIT,
+    HttpDestination,
+    adapter_for,
+    chunks,
+    present,
+)
 from connectors.sync.destination import Member, Outcome, Row
 from connectors.sync.engine import SyncSpec
 
@@ -66,7 +72,7 @@ class SquareCustomerGroup(HttpDestination):
     """Membership of an audience as one customer group."""
 
     def __init__(self, client: HttpClient, spec: SyncSpec) -> None:
-        super().__init__(client, spec.key, 1)
+        super().__init__(client, spec.key, MEMBERS_PER_COMMIT)
         self.name = spec.target
         self._group_id: str | None = None
 

@@ -6,7 +6,7 @@ References (https://developer.zendesk.com/api-reference/):
   tags to take away; "Set Tags" is `POST` and *replaces* every tag, so it is never
   used (it would clobber tags set by agents, triggers and other apps). Update Many
   Users cannot add a tag either: its `tags` replaces the list too. So a tag is
-  one call per member (`batch_size` 1), each committed as it is applied.
+  one call per member, committed MEMBERS_PER_COMMIT at a time.
 - Users (ticketing/users/users): Update Many Users `PUT /api/v2/users/update_many`
   with `{"users": [{"id", "user_fields": {...}}]}`, at most 100 a request, answers
   a job status; Show Job Status `GET /api/v2/job_statuses/{id}` until `completed`,
@@ -31,7 +31,14 @@ from typing import Any
 
 from connectors.errors import ClientError, ConnectorError
 from connectors.http import HttpClient, json_of
-from connectors.sync.adapter import HttpDestination, adapter_for, chunks, jsonable, present
+from connectors.sync.adapter import (
+    MEMBERS_PER_COMMIT,
+    HttpDestination,
+    adapter_for,
+    chunks,
+    jsonable,
+    present,
+)
 from connectors.sync.destination import Member, Outcome, Row
 from connectors.sync.engine import SyncSpec
 from connectors.zendesk.client import ZendeskSettings, make_client
@@ -84,7 +91,7 @@ class ZendeskUserTag(HttpDestination):
     """Membership of an audience as one tag on each member's Zendesk user."""
 
     def __init__(self, client: HttpClient, spec: SyncSpec) -> None:
-        super().__init__(client, spec.key, 1)
+        super().__init__(client, spec.key, MEMBERS_PER_COMMIT)
         self.tag = spec.target
 
     def ref_of(self, row: Row) -> str | None:

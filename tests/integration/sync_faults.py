@@ -47,6 +47,13 @@ class Case:
     """The identities one applied write in the log added (empty for other writes)."""
     imports: int = 0
     """Writes an add batch makes before its membership change (profile imports)."""
+    per_member: bool = False
+    """The vendor takes one member a call (Square groups, Zendesk tags): a batch
+    is `batch` writes, and a kill inside one leaves some of them applied."""
+
+    def writes(self, rows: int) -> int:
+        """The writes a run makes for `rows` members of one operation."""
+        return rows if self.per_member else -(-rows // self.batch)
 
     def destination(self, env: dict[str, str]) -> Destination:
         """The real adapter, with small batches, and its client's waits cut
@@ -241,11 +248,12 @@ CASES: dict[str, Case] = {
     "square": Case(
         "square",
         _spec("square", "customer_group", "omnihub-faults", "square_customer_id"),
-        1,
+        3,
         _ids("square", "customers", "square_customer_id"),
         lambda row: str(row["square_customer_id"]),
         _square_held("omnihub-faults"),
         _square_added,
+        per_member=True,
     ),
     "shopify": Case(
         "shopify",
@@ -259,11 +267,12 @@ CASES: dict[str, Case] = {
     "zendesk": Case(
         "zendesk",
         _spec("zendesk", "user_tag", "omnihub_faults", "zendesk_user_id"),
-        1,
+        3,
         _ids("zendesk", "users", "zendesk_user_id"),
         lambda row: str(row["zendesk_user_id"]),
         _tagged("zendesk", "users", "omnihub_faults"),
         _zendesk_added,
+        per_member=True,
     ),
     "zendesk_fields": Case(
         "zendesk",

@@ -10,6 +10,7 @@ import responses
 from connectors.errors import ConnectorError
 from connectors.square.client import SQUARE_VERSION
 from connectors.square.destination import make_destination
+from connectors.sync.adapter import MEMBERS_PER_COMMIT
 from connectors.sync.destination import Member
 from connectors.sync.engine import SyncSpec
 
@@ -61,7 +62,7 @@ def test_one_put_per_member_unknown_customers_skipped() -> None:
     ok, missing = dest.add([{"square_customer_id": "C1"}, {"square_customer_id": "C9"}])
     assert (ok.confirmed, ok.ref) == (True, "C1")
     assert missing.skipped and not missing.confirmed and "NOT_FOUND" in missing.reason
-    assert dest.batch_size == 1 and dest.api_calls == 3
+    assert dest.batch_size == MEMBERS_PER_COMMIT and dest.api_calls == 3
 
 
 @responses.activate

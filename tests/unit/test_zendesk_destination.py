@@ -10,6 +10,7 @@ import pytest
 import responses
 
 from connectors.errors import ConnectorError
+from connectors.sync.adapter import MEMBERS_PER_COMMIT
 from connectors.sync.destination import Member
 from connectors.sync.engine import SyncSpec
 from connectors.zendesk.destination import make_destination
@@ -54,7 +55,7 @@ def test_tags_are_added_with_put_one_call_per_user() -> None:
     assert gone.skipped and not gone.confirmed  # deleted at Zendesk: nothing to tag
     assert bad.skipped
     assert json.loads(responses.calls[0].request.body) == {"tags": ["omnihub_vip"]}
-    assert dest.batch_size == 1 and dest.api_calls == 2
+    assert dest.batch_size == MEMBERS_PER_COMMIT and dest.api_calls == 2
     _no_set_tags()
 
 
