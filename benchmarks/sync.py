@@ -13,6 +13,11 @@
    second (the bucket the emulator enforces), proactive pacing on. Printed:
    rows/s achieved and calls/s as a fraction of the configured limit.
    Target: >= 0.9.
+3. State commits: what recording a batch costs (marked pending, then the
+   outcome committed, as the engine does per batch) on one DuckDB warehouse
+   session with `--members` rows already in state, per batch size: the fixed
+   cost per batch is why destinations that take one member a call (Square
+   groups, Zendesk tags) still commit MEMBERS_PER_COMMIT members a batch.
 """
 
 from __future__ import annotations
@@ -176,6 +181,46 @@ def bench_meta(members: int, calls_per_s: float) -> None:
     )
 
 
+def bench_commits(members: int, per_size: int = 300) -> None:
+    import sqlalchemy as sa
+
+    from connectors.sync.adapter import MEMBERS_PER_COMMIT
+    from connectors.sync.state import STATE, SyncState
+    from warehouse import Warehouse
+
+    with tempfile.TemporaryDirectory() as tmp:
+        warehouse = Warehouse.duckdb(Path(tmp) / "state.duckdb")
+        state = SyncState(warehouse)
+        with warehouse.transaction() as conn:
+            conn.execute(
+                sa.text(
+                    f"insert into {STATE} select 'other', 'k' || i, 'x', null, null, now() "
+                    f"from range({members}) t(i)"
+                )
+            )
+        state.start("bench", "bench_commits", "benchmark", False)
+        with warehouse.session():
+            for size in sorted({1, MEMBERS_PER_COMMIT, 100}):
+                batches = max(1, per_size // size)
+                started = time.perf_counter()
+                for n in range(batches):
+                    keys = [f"{size}-{n}-{i}" for i in range(size)]
+                    state.mark_pending("bench", "bench_commits", keys, "add", keys, keys)
+                    state.commit_batch(
+                        "bench",
+                        "bench_commits",
+                        confirmed=[(k, "sum", k, k) for k in keys],
+                        removed=[],
+                        rejected=[],
+                        settled=keys,
+                    )
+                per_batch = (time.perf_counter() - started) / batches * 1000
+                print(
+                    f"state commits, {members:,} rows in state, batch {size:>3}: "
+                    f"{per_batch:.1f} ms a batch, {per_batch / size:.2f} ms a member"
+                )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--members", type=int, default=1_000_000)
@@ -186,6 +231,7 @@ def main() -> None:
     args = parser.parse_args()
     bench_diff(args.members)
     bench_meta(args.meta_members, args.meta_calls_per_s)
+    bench_commits(args.members)
 
 
 if __name__ == "__main__":
